@@ -1,0 +1,89 @@
+import { bigint, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid, bigserial } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { primaryId, tenantId, timestamps, ts } from './columns.js';
+
+export const organizations = pgTable(
+  'organizations',
+  {
+    id: primaryId(),
+    slug: text().notNull(),
+    name: text().notNull(),
+    ...timestamps(),
+  },
+  (t) => [uniqueIndex('organizations_slug_key').on(t.slug)],
+);
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: primaryId(),
+    organizationId: tenantId().references(() => organizations.id),
+    name: text().notNull(),
+    prefix: text().notNull(),
+    keyHash: text().notNull(),
+    scopes: text().array().notNull(),
+    lastUsedAt: ts(),
+    revokedAt: ts(),
+    ...timestamps(),
+  },
+  (t) => [
+    uniqueIndex('api_keys_hash_key').on(t.keyHash),
+    index('api_keys_org_list_idx').on(t.organizationId, t.createdAt, t.id),
+  ],
+);
+
+// One row per (organisation, Idempotency-Key): the stored answer replayed to retries.
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    organizationId: tenantId(),
+    key: text().notNull(),
+    requestHash: text().notNull(),
+    responseStatus: integer().notNull(),
+    responseBody: jsonb(),
+    createdAt: ts().notNull().defaultNow(),
+    expiresAt: ts().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.organizationId, t.key] }), index('idempotency_keys_expires_idx').on(t.expiresAt)],
+);
+
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: primaryId(),
+    organizationId: tenantId(),
+    occurredAt: ts().notNull().defaultNow(),
+    actorKeyId: uuid(),
+    action: text().notNull(),
+    entityType: text().notNull(),
+    entityId: uuid().notNull(),
+    changes: jsonb().notNull(),
+    requestId: text(),
+  },
+  (t) => [
+    index('audit_events_org_time_idx').on(t.organizationId, t.occurredAt, t.id),
+    index('audit_events_org_entity_idx').on(t.organizationId, t.entityType, t.entityId, t.occurredAt),
+  ],
+);
+
+// The event log. `txid` is the writing transaction's id: readers only return rows whose
+// transaction is older than every transaction still running (pg_snapshot_xmin), and order by
+// (txid, seq). A row can then never appear behind a cursor that has already passed it, which is
+// what makes `after=` polling and SSE resumption gapless under concurrent writers.
+export const events = pgTable(
+  'events',
+  {
+    id: primaryId(),
+    seq: bigserial({ mode: 'number' }).notNull(),
+    txid: bigint({ mode: 'number' }).notNull().default(sql`pg_current_xact_id()::text::bigint`),
+    organizationId: tenantId(),
+    type: text().notNull(),
+    occurredAt: ts().notNull().defaultNow(),
+    data: jsonb().notNull(),
+  },
+  (t) => [
+    index('events_org_order_idx').on(t.organizationId, t.txid, t.seq),
+    index('events_org_type_order_idx').on(t.organizationId, t.type, t.txid, t.seq),
+    index('events_occurred_idx').on(t.occurredAt),
+  ],
+);

@@ -1,0 +1,78 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { apiKeys, organizations } from '../../db/schema/index.js';
+import { generateApiKey, hashApiKey, keyPrefix, type Scope } from '../platform/api-key-crypto.js';
+import { KEY_CHANNEL } from '../platform/auth.js';
+import type { ChangeRecorder } from '../platform/changes.js';
+import type { DbOrTx } from '../platform/database.js';
+import { NotFound } from '../platform/errors.js';
+import { afterCreated } from '../platform/pagination.js';
+import { iso } from '../platform/schemas.js';
+
+type Row = typeof apiKeys.$inferSelect;
+
+export function toApiKey(r: Row) {
+  return {
+    id: r.id,
+    name: r.name,
+    prefix: r.prefix,
+    scopes: r.scopes as Scope[],
+    lastUsedAt: iso(r.lastUsedAt),
+    revokedAt: iso(r.revokedAt),
+    createdAt: iso(r.createdAt)!,
+    updatedAt: iso(r.updatedAt)!,
+    version: r.version,
+  };
+}
+
+/** Inserts a key and returns it with its secret, the only time the secret is ever available. */
+export async function insertApiKey(db: DbOrTx, organizationId: string, input: { name: string; scopes: Scope[]; secret?: string }) {
+  const secret = input.secret ?? generateApiKey();
+  const [row] = await db
+    .insert(apiKeys)
+    .values({ organizationId, name: input.name, scopes: [...new Set(input.scopes)], prefix: keyPrefix(secret), keyHash: hashApiKey(secret) })
+    .returning();
+  return { ...toApiKey(row!), secret };
+}
+
+export async function createApiKey(rec: ChangeRecorder, input: { name: string; scopes: Scope[] }) {
+  const created = await insertApiKey(rec.tx, rec.organizationId, input);
+  const { secret: _secret, ...audited } = created;
+  await rec.audit({ action: 'create', entityType: 'api_key', entityId: created.id, after: audited });
+  return created;
+}
+
+export async function listApiKeys(db: DbOrTx, organizationId: string, q: { limit: number; cursor?: string }) {
+  return db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.organizationId, organizationId), afterCreated(apiKeys.createdAt, apiKeys.id, q.cursor)))
+    .orderBy(apiKeys.createdAt, apiKeys.id)
+    .limit(q.limit + 1);
+}
+
+/** Revocation tells every process (NOTIFY, delivered on commit) so cached keys stop working at once. */
+export async function revokeApiKey(rec: ChangeRecorder, id: string) {
+  const [current] = await rec.tx
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.organizationId, rec.organizationId), eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+    .for('update');
+  if (!current) throw new NotFound('API key');
+  const [row] = await rec.tx
+    .update(apiKeys)
+    .set({ revokedAt: new Date(), updatedAt: new Date(), version: current.version + 1 })
+    .where(eq(apiKeys.id, id))
+    .returning();
+  await rec.tx.execute(sql`select pg_notify(${KEY_CHANNEL}, ${id})`);
+  await rec.audit({ action: 'revoke', entityType: 'api_key', entityId: id, before: toApiKey(current), after: toApiKey(row!) });
+}
+
+export async function createOrganization(db: DbOrTx, slug: string, name = slug) {
+  const [org] = await db.insert(organizations).values({ slug, name }).returning();
+  return org!;
+}
+
+export async function findOrganizationBySlug(db: DbOrTx, slug: string) {
+  const [org] = await db.select().from(organizations).where(eq(organizations.slug, slug));
+  return org ?? null;
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { KeyStore } from '../platform/auth.js';
+import { mutate } from '../platform/mutation.js';
+import { createdKey, listOf, page, pageQuery } from '../platform/pagination.js';
+import { errorResponses, Id } from '../platform/schemas.js';
+import { createApiKey, listApiKeys, revokeApiKey, toApiKey } from './api-keys.js';
+import { ApiKey, CreatedApiKey, NewApiKey } from './schemas.js';
+
+export const accessRoutes: FastifyPluginAsyncZod<{ keys: KeyStore }> = async (app, { keys }) => {
+  const tags = ['API keys'];
+  const config = { scope: 'admin' as const };
+
+  app.post('/v1/api-keys', {
+    config,
+    schema: { operationId: 'createApiKey', tags, summary: 'Create an API key (its secret is shown once)', body: NewApiKey, response: { 201: CreatedApiKey, ...errorResponses } },
+  }, async (req, reply) => mutate(req, reply, 201, (rec) => createApiKey(rec, req.body), { secretBearing: true }));
+
+  app.get('/v1/api-keys', {
+    config,
+    schema: { operationId: 'listApiKeys', tags, summary: 'List API keys', querystring: z.object(pageQuery), response: { 200: listOf(ApiKey), ...errorResponses } },
+  }, async (req, reply) => {
+    const rows = await listApiKeys(app.db, req.auth.organizationId, req.query);
+    return page(req, reply, rows, req.query.limit, createdKey, toApiKey);
+  });
+
+  app.delete('/v1/api-keys/:keyId', {
+    config,
+    schema: { operationId: 'revokeApiKey', tags, summary: 'Revoke an API key (effective on the next request)', params: z.object({ keyId: Id }), response: { 204: z.undefined(), ...errorResponses } },
+  }, async (req, reply) => {
+    await mutate(req, reply, 204, (rec) => revokeApiKey(rec, req.params.keyId));
+    // This process forgets the key now; the others hear the NOTIFY sent on commit.
+    keys.evict(req.params.keyId);
+    return reply.send(undefined);
+  });
+};

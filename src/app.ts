@@ -1,0 +1,79 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import { randomUUID } from 'node:crypto';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Config } from './config.js';
+import type { Database } from './platform/database.js';
+import { KeyStore, registerAuth } from './platform/auth.js';
+import { HttpProblem } from './platform/errors.js';
+import { createMetrics, registerRequestMetrics } from './platform/metrics.js';
+import { registerOpenApi } from './platform/openapi.js';
+import { operationsRoutes } from './platform/operations-routes.js';
+import { registerProblemHandlers } from './platform/problem-handler.js';
+import { accessRoutes } from './access/routes.js';
+import { auditRoutes } from './audit/routes.js';
+import { directoryRoutes } from './directory/routes.js';
+import { eventRoutes } from './events/routes.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+  }
+}
+
+/** The whole plugin graph, top to bottom. Route modules get the database through `app.db`. */
+export async function buildApp(config: Config, database: Database, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger === false ? false : { level: config.logLevel },
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+    },
+    bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorate('db', database.db);
+  app.decorate('config', config);
+  app.decorate('metrics', createMetrics());
+
+  registerProblemHandlers(app);
+  registerRequestMetrics(app, app.metrics);
+  await registerOpenApi(app);
+
+  const keys = new KeyStore(database.sql);
+  await keys.start();
+  app.addHook('onClose', () => keys.stop());
+  registerAuth(app, keys);
+
+  await app.register(rateLimit, {
+    global: true,
+    hook: 'preHandler',
+    max: config.rateLimit.max,
+    timeWindow: config.rateLimit.timeWindowMs,
+    keyGenerator: (req) => req.auth?.keyId ?? req.ip,
+    allowList: (req) => req.routeOptions.config.public === true || !req.routeOptions.url,
+    errorResponseBuilder: (_req, ctx) =>
+      new HttpProblem(429, `Rate limit of ${ctx.max} requests per ${ctx.after} exceeded for this API key.`, undefined, {
+        'retry-after': String(Math.max(1, Math.ceil(ctx.ttl / 1000))),
+      }),
+  });
+
+  // Every answer is private to its caller and carries the request id for support.
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('cache-control', 'no-store');
+    reply.header('x-request-id', req.id);
+  });
+
+  await app.register(operationsRoutes(database.sql));
+  await app.register(accessRoutes, { keys });
+  await app.register(directoryRoutes);
+  await app.register(eventRoutes);
+  await app.register(auditRoutes);
+  return app;
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+// Every setting the service reads, parsed once at start. A wrong value stops the process with a
+// message that names the variable (see loadConfig).
+const duration = /^\d+(ms|s|m|h|d)(,\d+(ms|s|m|h|d))*$/;
+
+const EnvSchema = z.object({
+  DATABASE_URL: z.url().optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LIAISON_DATA_DIR: z.string().min(1).default('./.liaison'),
+  LIAISON_ROLE: z.enum(['api', 'worker', 'all']).default('all'),
+  LIAISON_BOOTSTRAP_KEY: z
+    .string()
+    .regex(/^lsn_[A-Za-z0-9_-]{24,}$/, 'must look like lsn_ followed by at least 24 URL-safe characters')
+    .optional(),
+  LIAISON_WEBHOOK_ALLOW_CIDRS: z.string().default(''),
+  LIAISON_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  LIAISON_WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .regex(duration, 'must be a comma-separated list of durations such as 5s,5m,30m,2h')
+    .default('5s,5m,30m,2h,5h,10h,14h,20h,24h'),
+  LIAISON_MATERIAL_MAX_BYTES: z.coerce.number().int().min(1).max(1024 ** 3).default(25 * 1024 * 1024),
+  LIAISON_RATE_LIMIT: z
+    .string()
+    .regex(/^\d+\/(second|minute|hour)$/, 'must look like 600/minute')
+    .default('1200/minute'),
+  LIAISON_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(1024 * 1024),
+  LIAISON_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  LIAISON_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  databaseUrl: string | undefined;
+  port: number;
+  host: string;
+  logLevel: Env['LOG_LEVEL'];
+  dataDir: string;
+  role: Env['LIAISON_ROLE'];
+  bootstrapKey: string | undefined;
+  webhookAllowCidrs: string;
+  webhookTimeoutMs: number;
+  webhookRetrySchedule: string;
+  materialMaxBytes: number;
+  rateLimit: { max: number; timeWindowMs: number };
+  bodyLimitBytes: number;
+  requestTimeoutMs: number;
+  eventRetentionDays: number;
+}
+
+export class ConfigError extends Error {}
+
+const windows = { second: 1000, minute: 60_000, hour: 3_600_000 } as const;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = EnvSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const [max, unit] = e.LIAISON_RATE_LIMIT.split('/') as [string, keyof typeof windows];
+  return {
+    databaseUrl: e.DATABASE_URL,
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    dataDir: e.LIAISON_DATA_DIR,
+    role: e.LIAISON_ROLE,
+    bootstrapKey: e.LIAISON_BOOTSTRAP_KEY,
+    webhookAllowCidrs: e.LIAISON_WEBHOOK_ALLOW_CIDRS,
+    webhookTimeoutMs: e.LIAISON_WEBHOOK_TIMEOUT_MS,
+    webhookRetrySchedule: e.LIAISON_WEBHOOK_RETRY_SCHEDULE,
+    materialMaxBytes: e.LIAISON_MATERIAL_MAX_BYTES,
+    rateLimit: { max: Number(max), timeWindowMs: windows[unit] },
+    bodyLimitBytes: e.LIAISON_BODY_LIMIT_BYTES,
+    requestTimeoutMs: e.LIAISON_REQUEST_TIMEOUT_MS,
+    eventRetentionDays: e.LIAISON_EVENT_RETENTION_DAYS,
+  };
+}

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { checkIfMatch, setEtag } from '../platform/etag.js';
+import { mutate } from '../platform/mutation.js';
+import { createdKey, listOf, page, pageQuery } from '../platform/pagination.js';
+import { errorResponses, Id } from '../platform/schemas.js';
+import { createDepartment, deleteDepartment, findDepartment, listDepartments, toApiDepartment, updateDepartment } from './departments.js';
+import { createPerson, deletePerson, findPerson, listPeople, toApiPerson, updatePerson } from './people.js';
+import { Department, DepartmentPatch, NewDepartment, NewPerson, Person, PersonPatch } from './schemas.js';
+
+const departmentParams = z.object({ departmentId: Id });
+const personParams = z.object({ personId: Id });
+const deleted = { 204: z.undefined().describe('Deleted'), ...errorResponses };
+
+export const directoryRoutes: FastifyPluginAsyncZod = async (app) => {
+  const tags = ['Departments'];
+  app.get('/v1/departments', {
+    schema: {
+      operationId: 'listDepartments', tags, summary: 'List departments',
+      querystring: z.object({ ...pageQuery, parentId: Id.optional() }),
+      response: { 200: listOf(Department), ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const rows = await listDepartments(app.db, req.auth.organizationId, req.query);
+    return page(req, reply, rows, req.query.limit, createdKey, toApiDepartment);
+  });
+
+  app.post('/v1/departments', {
+    schema: { operationId: 'createDepartment', tags, summary: 'Create a department', body: NewDepartment, response: { 201: Department, ...errorResponses } },
+  }, async (req, reply) => {
+    const dept = await mutate(req, reply, 201, (rec) => createDepartment(rec, req.body));
+    setEtag(reply, dept);
+    return dept;
+  });
+
+  app.get('/v1/departments/:departmentId', {
+    schema: { operationId: 'getDepartment', tags, summary: 'Get a department', params: departmentParams, response: { 200: Department, ...errorResponses } },
+  }, async (req, reply) => {
+    const dept = toApiDepartment(await findDepartment(app.db, req.auth.organizationId, req.params.departmentId));
+    setEtag(reply, dept);
+    return dept;
+  });
+
+  app.patch('/v1/departments/:departmentId', {
+    schema: { operationId: 'updateDepartment', tags, summary: 'Update a department', params: departmentParams, body: DepartmentPatch, response: { 200: Department, ...errorResponses } },
+  }, async (req, reply) => {
+    const dept = await mutate(req, reply, 200, (rec) => updateDepartment(rec, req.params.departmentId, req.body, (v) => checkIfMatch(req, v)));
+    setEtag(reply, dept);
+    return dept;
+  });
+
+  app.delete('/v1/departments/:departmentId', {
+    schema: { operationId: 'deleteDepartment', tags, summary: 'Delete a department (refused while it has members or sub-departments)', params: departmentParams, response: deleted },
+  }, async (req, reply) => {
+    await mutate(req, reply, 204, (rec) => deleteDepartment(rec, req.params.departmentId, (v) => checkIfMatch(req, v)));
+    return reply.send(undefined);
+  });
+
+  const ptags = ['People'];
+  app.get('/v1/people', {
+    schema: {
+      operationId: 'listPeople', tags: ptags, summary: 'List people',
+      querystring: z.object({ ...pageQuery, departmentId: Id.optional(), keyContact: z.stringbool().optional() }),
+      response: { 200: listOf(Person), ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const rows = await listPeople(app.db, req.auth.organizationId, req.query);
+    return page(req, reply, rows, req.query.limit, createdKey, toApiPerson);
+  });
+
+  app.post('/v1/people', {
+    schema: { operationId: 'createPerson', tags: ptags, summary: 'Create a person', body: NewPerson, response: { 201: Person, ...errorResponses } },
+  }, async (req, reply) => {
+    const person = await mutate(req, reply, 201, (rec) => createPerson(rec, req.body));
+    setEtag(reply, person);
+    return person;
+  });
+
+  app.get('/v1/people/:personId', {
+    schema: { operationId: 'getPerson', tags: ptags, summary: 'Get a person', params: personParams, response: { 200: Person, ...errorResponses } },
+  }, async (req, reply) => {
+    const person = toApiPerson(await findPerson(app.db, req.auth.organizationId, req.params.personId));
+    setEtag(reply, person);
+    return person;
+  });
+
+  app.patch('/v1/people/:personId', {
+    schema: { operationId: 'updatePerson', tags: ptags, summary: 'Update a person', params: personParams, body: PersonPatch, response: { 200: Person, ...errorResponses } },
+  }, async (req, reply) => {
+    const person = await mutate(req, reply, 200, (rec) => updatePerson(rec, req.params.personId, req.body, (v) => checkIfMatch(req, v)));
+    setEtag(reply, person);
+    return person;
+  });
+
+  app.delete('/v1/people/:personId', {
+    schema: { operationId: 'deletePerson', tags: ptags, summary: 'Delete a person (refused while records reference them)', params: personParams, response: deleted },
+  }, async (req, reply) => {
+    await mutate(req, reply, 204, (rec) => deletePerson(rec, req.params.personId, (v) => checkIfMatch(req, v)));
+    return reply.send(undefined);
+  });
+};

@@ -1,0 +1,67 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { DbOrTx } from '../platform/database.js';
+import { NotFound } from '../platform/errors.js';
+
+export interface EventRow {
+  id: string;
+  type: string;
+  occurred_at: Date | string;
+  data: Record<string, unknown>;
+  txid: string;
+  seq: string;
+}
+
+export function toApiEvent(r: EventRow) {
+  return { id: r.id, type: r.type, timestamp: new Date(r.occurred_at).toISOString(), data: r.data };
+}
+
+/** Matches exact types and `prefix.*` wildcards (`meeting.*`). */
+export function typeFilter(types: string[] | undefined): SQL | undefined {
+  if (!types || types.length === 0 || types.includes('*')) return undefined;
+  const exact = types.filter((t) => !t.endsWith('.*'));
+  const prefixes = types.filter((t) => t.endsWith('.*')).map((t) => `${t.slice(0, -1)}%`);
+  const parts: SQL[] = [];
+  if (exact.length) parts.push(sql`type in (${sql.join(exact.map((t) => sql`${t}`), sql`, `)})`);
+  for (const p of prefixes) parts.push(sql`type like ${p}`);
+  return sql`(${sql.join(parts, sql` or `)})`;
+}
+
+/** The position of an event in the log, for `after=<eventId>` and SSE `Last-Event-ID`. */
+export async function eventPosition(db: DbOrTx, organizationId: string, eventId: string): Promise<[string, string]> {
+  const rows = (await db.execute(sql`select txid::text, seq::text from events where organization_id = ${organizationId} and id = ${eventId}`)) as unknown as {
+    txid: string;
+    seq: string;
+  }[];
+  if (!rows[0]) throw new NotFound('Event');
+  return [rows[0].txid, rows[0].seq];
+}
+
+/**
+ * Events in log order after a position. Only rows whose writing transaction is older than every
+ * transaction still in flight are returned (see db/schema/platform.ts), so a reader that follows
+ * positions never skips an event that commits later.
+ */
+export async function readEvents(
+  db: DbOrTx,
+  organizationId: string,
+  q: { after?: [string, string] | null; types?: string[]; from?: string; to?: string; limit: number },
+): Promise<EventRow[]> {
+  const conds: SQL[] = [sql`organization_id = ${organizationId}`, sql`txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint`];
+  if (q.after) conds.push(sql`(txid, seq) > (${q.after[0]}::bigint, ${q.after[1]}::bigint)`);
+  const tf = typeFilter(q.types);
+  if (tf) conds.push(tf);
+  if (q.from) conds.push(sql`occurred_at >= ${q.from}::timestamptz`);
+  if (q.to) conds.push(sql`occurred_at < ${q.to}::timestamptz`);
+  return (await db.execute(sql`
+    select id, type, occurred_at, data, txid::text, seq::text from events
+    where ${sql.join(conds, sql` and `)}
+    order by txid, seq limit ${q.limit}`)) as unknown as EventRow[];
+}
+
+export async function findEvent(db: DbOrTx, organizationId: string, id: string) {
+  const rows = (await db.execute(
+    sql`select id, type, occurred_at, data, txid::text, seq::text from events where organization_id = ${organizationId} and id = ${id}`,
+  )) as unknown as EventRow[];
+  if (!rows[0]) throw new NotFound('Event');
+  return rows[0];
+}

@@ -1,0 +1,108 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type postgres from 'postgres';
+import { Forbidden, Unauthorized } from './errors.js';
+import { hashApiKey, scopeSatisfied, type Scope } from './api-key-crypto.js';
+
+export interface AuthContext {
+  organizationId: string;
+  keyId: string;
+  scopes: string[];
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The scope a route needs; by default `read` for GET/HEAD and `write` otherwise. */
+    scope?: Scope;
+    /** Routes outside the API (health, docs) that need no key. */
+    public?: boolean;
+  }
+  interface FastifyRequest {
+    auth: AuthContext;
+  }
+}
+
+interface CachedKey extends AuthContext {
+  revoked: boolean;
+  fetchedAt: number;
+}
+
+export const KEY_CHANNEL = 'liaison_api_keys';
+const CACHE_TTL_MS = 60_000;
+const LAST_USED_EVERY_MS = 60_000;
+
+/**
+ * Key lookups are cached per process so an authenticated read costs no extra query. Revocation
+ * must still take effect on the next request in every process: the revoking transaction sends
+ * NOTIFY on KEY_CHANNEL and each process drops the key from its cache when it hears it.
+ */
+export class KeyStore {
+  private cache = new Map<string, CachedKey>();
+  private lastUsedWritten = new Map<string, number>();
+  private listening: { unlisten(): Promise<void> } | null = null;
+
+  constructor(private sql: postgres.Sql) {}
+
+  async start() {
+    this.listening = await this.sql.listen(
+      KEY_CHANNEL,
+      (keyId) => this.evict(keyId),
+      // A lost listener connection may have missed notifications: start again from nothing.
+      () => this.cache.clear(),
+    );
+  }
+
+  async stop() {
+    await this.listening?.unlisten().catch(() => {});
+  }
+
+  evict(keyId: string) {
+    for (const [hash, k] of this.cache) if (k.keyId === keyId) this.cache.delete(hash);
+  }
+
+  async lookup(secret: string): Promise<AuthContext | null> {
+    const hash = hashApiKey(secret);
+    const now = Date.now();
+    let entry = this.cache.get(hash);
+    if (!entry || now - entry.fetchedAt > CACHE_TTL_MS) {
+      const rows = await this.sql<{ id: string; organization_id: string; scopes: string[]; revoked_at: Date | null }[]>`
+        select id, organization_id, scopes, revoked_at from api_keys where key_hash = ${hash}`;
+      const row = rows[0];
+      if (!row) return null;
+      entry = { keyId: row.id, organizationId: row.organization_id, scopes: row.scopes, revoked: row.revoked_at !== null, fetchedAt: now };
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(hash, entry);
+    }
+    if (entry.revoked) return null;
+    this.touch(entry.keyId, now);
+    return { organizationId: entry.organizationId, keyId: entry.keyId, scopes: entry.scopes };
+  }
+
+  // lastUsedAt is written at most once a minute per key and process, off the request path.
+  private touch(keyId: string, now: number) {
+    const last = this.lastUsedWritten.get(keyId) ?? 0;
+    if (now - last < LAST_USED_EVERY_MS) return;
+    this.lastUsedWritten.set(keyId, now);
+    this.sql`update api_keys set last_used_at = now() where id = ${keyId}`.catch(() => this.lastUsedWritten.delete(keyId));
+  }
+}
+
+function bearer(req: FastifyRequest): string | null {
+  const h = req.headers.authorization;
+  if (!h) return null;
+  const m = /^Bearer\s+(\S+)$/i.exec(h);
+  return m ? m[1]! : null;
+}
+
+export function registerAuth(app: FastifyInstance, keys: KeyStore) {
+  app.decorateRequest('auth', null as unknown as AuthContext);
+  app.addHook('onRequest', async (req) => {
+    const config = req.routeOptions.config;
+    if (config.public || !req.routeOptions.url) return;
+    const secret = bearer(req);
+    const auth = secret ? await keys.lookup(secret) : null;
+    if (!auth) throw new Unauthorized();
+    const needed = config.scope ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
+    if (!scopeSatisfied(auth.scopes, needed)) throw new Forbidden(needed);
+    req.auth = auth;
+  });
+}

@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { and, eq, gt, sql } from 'drizzle-orm';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { idempotencyKeys } from '../../db/schema/index.js';
+import { ChangeRecorder } from './changes.js';
+import type { Db } from './database.js';
+import { BadRequest, Conflict, Unprocessable } from './errors.js';
+
+const KEEP_MS = 24 * 3600 * 1000;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Db;
+  }
+}
+
+function requestFingerprint(req: FastifyRequest, extra?: string): string {
+  const h = createHash('sha256');
+  h.update(`${req.method} ${req.url.split('?')[0]}\n`);
+  h.update(extra ?? JSON.stringify(req.body ?? null));
+  return h.digest('hex');
+}
+
+function idempotencyKey(req: FastifyRequest): string | null {
+  const raw = req.headers['idempotency-key'];
+  if (raw === undefined) return null;
+  const key = Array.isArray(raw) ? raw[0]! : raw;
+  if (key.length < 1 || key.length > 255 || !/^[\x21-\x7e]+$/.test(key)) {
+    throw new BadRequest('Idempotency-Key must be 1 to 255 visible ASCII characters.', [
+      { path: 'headers.idempotency-key', message: 'invalid' },
+    ]);
+  }
+  return key;
+}
+
+/**
+ * Runs a write: one transaction holding the change, its audit records, its events and (for a POST
+ * with `Idempotency-Key`) the stored answer, so a retry either replays exactly what committed or
+ * finds nothing and runs afresh. A concurrent duplicate is refused with 409 rather than queued
+ * behind the first, and the same key with another body is 422.
+ *
+ * `status` is the success status; the handler returns the body, which must be plain JSON.
+ */
+export async function mutate<T>(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  fn: (rec: ChangeRecorder) => Promise<T>,
+  opts: { fingerprint?: string; secretBearing?: boolean } = {},
+): Promise<T> {
+  const db = req.server.db;
+  const key = req.method === 'POST' ? idempotencyKey(req) : null;
+  const ctx = { organizationId: req.auth.organizationId, actorKeyId: req.auth.keyId, requestId: req.id };
+  const outcome = await db.transaction(async (tx) => {
+    if (key) {
+      const [{ locked }] = (await tx.execute(
+        sql`select pg_try_advisory_xact_lock(hashtext(${ctx.organizationId}), hashtext(${key})) as locked`,
+      )) as unknown as [{ locked: boolean }];
+      if (!locked) throw new Conflict('A request with this Idempotency-Key is still being processed; retry later.');
+      const fingerprint = opts.fingerprint ?? requestFingerprint(req);
+      const [stored] = await tx
+        .select()
+        .from(idempotencyKeys)
+        .where(and(eq(idempotencyKeys.organizationId, ctx.organizationId), eq(idempotencyKeys.key, key), gt(idempotencyKeys.expiresAt, new Date())));
+      if (stored) {
+        if (stored.requestHash !== fingerprint) {
+          throw new Unprocessable('This Idempotency-Key was used with a different request; use a new key for a new request.');
+        }
+        if (opts.secretBearing) {
+          throw new Conflict('This request already succeeded; its answer held a secret that is shown only once and is not stored.');
+        }
+        return { replayed: true as const, status: stored.responseStatus, body: stored.responseBody as T };
+      }
+      const body = await fn(new ChangeRecorder(tx, ctx));
+      // An answer that carries a secret is never stored: only hashes of secrets reach the database.
+      const storedBody = opts.secretBearing ? null : (body ?? null);
+      await tx
+        .insert(idempotencyKeys)
+        .values({ organizationId: ctx.organizationId, key, requestHash: fingerprint, responseStatus: status, responseBody: storedBody, expiresAt: new Date(Date.now() + KEEP_MS) })
+        .onConflictDoUpdate({
+          target: [idempotencyKeys.organizationId, idempotencyKeys.key],
+          set: { requestHash: fingerprint, responseStatus: status, responseBody: storedBody, createdAt: new Date(), expiresAt: new Date(Date.now() + KEEP_MS) },
+        });
+      return { replayed: false as const, status, body };
+    }
+    return { replayed: false as const, status, body: await fn(new ChangeRecorder(tx, ctx)) };
+  });
+  if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+  reply.code(outcome.status);
+  return outcome.body;
+}

@@ -1,0 +1,31 @@
+import { sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
+import type { DbOrTx } from './database.js';
+import { UnknownReference } from './errors.js';
+
+/**
+ * Checks that every id given in a request body names a row of the caller's organisation; an id of
+ * another organisation gets the same 400 as one that names nothing (SPEC §4).
+ */
+export async function assertReferences(
+  db: DbOrTx,
+  organizationId: string,
+  refs: { path: string; table: PgTable; id: string | null | undefined; what: string }[],
+) {
+  for (const ref of refs) {
+    if (ref.id === null || ref.id === undefined) continue;
+    const rows = await db.execute(sql`select 1 from ${ref.table} where organization_id = ${organizationId} and id = ${ref.id} limit 1`);
+    if (rows.length === 0) throw new UnknownReference(ref.path, ref.what);
+  }
+}
+
+/** Same check for a list of ids (`supporters`, `departmentIds`, …), in one query. */
+export async function assertAllReferences(db: DbOrTx, organizationId: string, path: string, table: PgTable, ids: string[], what: string) {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return;
+  const list = sql.join(unique.map((id) => sql`${id}::uuid`), sql`, `);
+  const rows = (await db.execute(sql`select id from ${table} where organization_id = ${organizationId} and id in (${list})`)) as unknown as { id: string }[];
+  const found = new Set(rows.map((r) => r.id));
+  const missing = ids.findIndex((id) => !found.has(id));
+  if (missing >= 0) throw new UnknownReference(`${path}[${missing}]`, what);
+}
