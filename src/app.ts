@@ -14,6 +14,17 @@ import { accessRoutes } from './access/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { directoryRoutes } from './directory/routes.js';
 import { eventRoutes } from './events/routes.js';
+import { meetingRoutes } from './meetings/routes.js';
+import { agendaRoutes } from './agenda/routes.js';
+import { materialRoutes } from './materials/routes.js';
+import { minutesRoutes } from './minutes/routes.js';
+import { decisionRoutes } from './decisions/routes.js';
+import { issueRoutes } from './issues/routes.js';
+import { feedbackRoutes } from './feedback/routes.js';
+import { searchRoutes } from './search/routes.js';
+import { initiativeRoutes } from './initiatives/routes.js';
+import { reportRoutes } from './reports/routes.js';
+import { webhookRoutes } from './webhooks/routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -75,5 +86,16 @@ export async function buildApp(config: Config, database: Database, opts: { logge
   await app.register(directoryRoutes);
   await app.register(eventRoutes);
   await app.register(auditRoutes);
+  await app.register(initiativeRoutes);
+  await app.register(meetingRoutes);
+  await app.register(agendaRoutes);
+  await app.register(materialRoutes);
+  await app.register(minutesRoutes);
+  await app.register(decisionRoutes);
+  await app.register(issueRoutes);
+  await app.register(feedbackRoutes);
+  await app.register(searchRoutes);
+  await app.register(reportRoutes);
+  await app.register(webhookRoutes);
   return app;
 }

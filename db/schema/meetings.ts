@@ -1,0 +1,98 @@
+import { boolean, index, integer, pgTable, primaryKey, text, uniqueIndex, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import { people } from './directory.js';
+import { initiatives } from './initiatives.js';
+import { primaryId, tenantId, timestamps, ts } from './columns.js';
+
+/** A recurring meeting: its RRULE and the template each materialised occurrence is made from. */
+export const meetingSeries = pgTable(
+  'meeting_series',
+  {
+    id: primaryId(),
+    organizationId: tenantId(),
+    recurrence: text().notNull(),
+    timeZone: text().notNull(),
+    firstStartsAt: ts().notNull(),
+    durationMinutes: integer().notNull(),
+    materializedUntil: ts().notNull(),
+    ...timestamps(),
+  },
+  (t) => [index('meeting_series_org_idx').on(t.organizationId, t.materializedUntil)],
+);
+
+export const meetings = pgTable(
+  'meetings',
+  {
+    id: primaryId(),
+    organizationId: tenantId(),
+    initiativeId: uuid().references(() => initiatives.id),
+    seriesId: uuid().references(() => meetingSeries.id),
+    followUpOfId: uuid().references((): AnyPgColumn => meetings.id),
+    title: text().notNull(),
+    objective: text(),
+    startsAt: ts().notNull(),
+    endsAt: ts().notNull(),
+    timeZone: text().notNull(),
+    location: text(),
+    onlineUrl: text(),
+    organizerId: uuid().references(() => people.id),
+    status: text().notNull().default('draft'),
+    materialsDueAt: ts().notNull(),
+    sequence: integer().notNull().default(0),
+    recurrence: text(),
+    invitationsSentAt: ts(),
+    startedAt: ts(),
+    endedAt: ts(),
+    cancelledAt: ts(),
+    cancelReason: text(),
+    ...timestamps(),
+  },
+  (t) => [
+    index('meetings_org_starts_idx').on(t.organizationId, t.startsAt, t.id),
+    index('meetings_org_status_starts_idx').on(t.organizationId, t.status, t.startsAt),
+    index('meetings_org_initiative_starts_idx').on(t.organizationId, t.initiativeId, t.startsAt),
+    index('meetings_org_series_starts_idx').on(t.organizationId, t.seriesId, t.startsAt),
+  ],
+);
+
+export const meetingParticipants = pgTable(
+  'meeting_participants',
+  {
+    organizationId: tenantId(),
+    meetingId: uuid().notNull().references(() => meetings.id, { onDelete: 'cascade' }),
+    personId: uuid().notNull().references(() => people.id),
+    role: text().notNull().default('required'),
+    response: text().notNull().default('needs_action'),
+    respondedAt: ts(),
+    attended: boolean(),
+    ...timestamps(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.organizationId, t.meetingId, t.personId] }),
+    index('meeting_participants_org_person_idx').on(t.organizationId, t.personId, t.meetingId),
+  ],
+);
+
+export const agendaItems = pgTable(
+  'agenda_items',
+  {
+    id: primaryId(),
+    organizationId: tenantId(),
+    meetingId: uuid().notNull().references(() => meetings.id, { onDelete: 'cascade' }),
+    position: integer().notNull(),
+    title: text().notNull(),
+    description: text(),
+    kind: text().notNull().default('discussion'),
+    ownerId: uuid().references(() => people.id),
+    durationMinutes: integer(),
+    status: text().notNull().default('pending'),
+    /** The agenda item this one was carried over from (follow-up meetings). */
+    carriedFromId: uuid().references((): AnyPgColumn => agendaItems.id),
+    /** The open issue this item was carried over for, if any. */
+    issueId: uuid(),
+    ...timestamps(),
+  },
+  (t) => [
+    index('agenda_items_org_meeting_position_idx').on(t.organizationId, t.meetingId, t.position),
+    uniqueIndex('agenda_items_org_carried_key').on(t.organizationId, t.meetingId, t.carriedFromId),
+  ],
+);

