@@ -33,7 +33,13 @@ declare module 'fastify' {
 }
 
 /** The whole plugin graph, top to bottom. Route modules get the database through `app.db`. */
-export async function buildApp(config: Config, database: Database, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
+export interface BuildOptions {
+  logger?: boolean;
+  /** Build only to describe the API (OpenAPI generation): no database connection is opened. */
+  describeOnly?: boolean;
+}
+
+export async function buildApp(config: Config, database: Database, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger === false ? false : { level: config.logLevel },
     genReqId: (req) => {
@@ -58,7 +64,7 @@ export async function buildApp(config: Config, database: Database, opts: { logge
   await registerOpenApi(app);
 
   const keys = new KeyStore(database.sql);
-  await keys.start();
+  if (!opts.describeOnly) await keys.start();
   app.addHook('onClose', () => keys.stop());
   registerAuth(app, keys);
 
@@ -82,6 +88,8 @@ export async function buildApp(config: Config, database: Database, opts: { logge
   });
 
   await app.register(operationsRoutes(database.sql));
+  // A worker process serves only health, readiness and metrics.
+  if (config.role === 'worker') return app;
   await app.register(accessRoutes, { keys });
   await app.register(directoryRoutes);
   await app.register(eventRoutes);

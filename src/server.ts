@@ -7,7 +7,10 @@ import { startWorkers } from './worker.js';
 // parse config, open the database, buildApp, listen, drain on SIGTERM.
 async function main() {
   const config = loadConfig();
-  const say = (msg: string) => process.stderr.write(`liaison: ${msg}\n`);
+  const say = (msg: string) => {
+    // The embedded server's own log lines are only interesting when debugging.
+    if (!msg.startsWith('postgres:') || config.logLevel === 'debug' || config.logLevel === 'trace') process.stderr.write(`liaison: ${msg}\n`);
+  };
   const runtime = await openRuntime(config, say);
   const { database } = runtime;
 
@@ -15,11 +18,7 @@ async function main() {
   const app = await buildApp(config, database);
   const workers = config.role === 'api' ? null : await startWorkers(config, database, app.log, app.metrics);
 
-  if (config.role !== 'worker') {
-    await app.listen({ port: config.port, host: config.host });
-  } else {
-    await app.ready();
-  }
+  await app.listen({ port: config.port, host: config.host });
   if (first) {
     const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
     process.stdout.write(

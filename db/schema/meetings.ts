@@ -1,7 +1,13 @@
-import { boolean, index, integer, pgTable, primaryKey, text, uniqueIndex, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import { people } from './directory.js';
 import { initiatives } from './initiatives.js';
 import { primaryId, tenantId, timestamps, ts } from './columns.js';
+
+/** A participant as the series template lists it; each new occurrence starts with these. */
+export interface SeriesParticipant {
+  personId: string;
+  role: string;
+}
 
 /** A recurring meeting: its RRULE and the template each materialised occurrence is made from. */
 export const meetingSeries = pgTable(
@@ -14,6 +20,21 @@ export const meetingSeries = pgTable(
     firstStartsAt: ts().notNull(),
     durationMinutes: integer().notNull(),
     materializedUntil: ts().notNull(),
+    // The template of occurrences not yet materialised (edits of the series update it too).
+    title: text().notNull().default(''),
+    objective: text(),
+    location: text(),
+    onlineUrl: text(),
+    organizerId: uuid().references(() => people.id),
+    initiativeId: uuid().references(() => initiatives.id),
+    materialsLeadMinutes: integer().notNull().default(1440),
+    participants: jsonb().$type<SeriesParticipant[]>().notNull().default([]),
+    /** SEQUENCE of the series' master VEVENT (the one carrying the RRULE). */
+    sequence: integer().notNull().default(0),
+    /** Once set, occurrences materialised later start out scheduled (the series invitation covers them). */
+    invitationsSentAt: ts(),
+    /** Set when the rule has no occurrence left after materializedUntil. */
+    exhausted: boolean().notNull().default(false),
     ...timestamps(),
   },
   (t) => [index('meeting_series_org_idx').on(t.organizationId, t.materializedUntil)],
@@ -39,6 +60,8 @@ export const meetings = pgTable(
     materialsDueAt: ts().notNull(),
     sequence: integer().notNull().default(0),
     recurrence: text(),
+    /** For an occurrence of a series: the start the rule gave it (its iCalendar RECURRENCE-ID). */
+    originalStartsAt: ts(),
     invitationsSentAt: ts(),
     startedAt: ts(),
     endedAt: ts(),
@@ -51,6 +74,8 @@ export const meetings = pgTable(
     index('meetings_org_status_starts_idx').on(t.organizationId, t.status, t.startsAt),
     index('meetings_org_initiative_starts_idx').on(t.organizationId, t.initiativeId, t.startsAt),
     index('meetings_org_series_starts_idx').on(t.organizationId, t.seriesId, t.startsAt),
+    // One meeting per occurrence of a series: materialising twice (two workers) adds nothing.
+    uniqueIndex('meetings_org_series_occurrence_key').on(t.organizationId, t.seriesId, t.originalStartsAt),
   ],
 );
 

@@ -1,2 +1,90 @@
-// Tables of the webhooks module.
-export {};
+import { sql } from 'drizzle-orm';
+import { boolean, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { primaryId, tenantId, timestamps, ts } from './columns.js';
+
+/**
+ * Webhook endpoints. Secrets are kept in clear because signing needs them (HMAC); they are never
+ * returned except by create and rotate-secret. After a rotation the previous secret keeps signing
+ * until `previousSecretExpiresAt`.
+ */
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    id: primaryId(),
+    organizationId: tenantId(),
+    url: text().notNull(),
+    description: text(),
+    eventTypes: text().array().notNull(),
+    enabled: boolean().notNull().default(true),
+    disabledReason: text(),
+    secret: text().notNull(),
+    previousSecret: text(),
+    previousSecretExpiresAt: ts(),
+    lastSuccessAt: ts(),
+    ...timestamps(),
+  },
+  (t) => [
+    index('webhooks_org_list_idx').on(t.organizationId, t.createdAt, t.id),
+    index('webhooks_org_enabled_idx').on(t.organizationId, t.enabled),
+  ],
+);
+
+/**
+ * The delivery queue: one row per (endpoint, event). `status` is pending | succeeded | failed |
+ * skipped. A worker owns a row while `leaseUntil` is in the future; a lease that ran out means its
+ * worker died and the row is claimed again. `attempts` counts the attempts of the current round
+ * (a retry or replay starts a new round) and drives the schedule; `totalAttempts` numbers the log.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: primaryId(),
+    organizationId: tenantId(),
+    webhookId: uuid().notNull(),
+    eventId: uuid().notNull(),
+    eventType: text().notNull(),
+    status: text().notNull().default('pending'),
+    attempts: integer().notNull().default(0),
+    totalAttempts: integer().notNull().default(0),
+    nextAttemptAt: ts(),
+    leaseUntil: ts(),
+    leasedBy: text(),
+    lastAttemptAt: ts(),
+    lastResponseStatus: integer(),
+    lastError: text(),
+    failingNotified: boolean().notNull().default(false),
+    createdAt: ts().notNull().defaultNow(),
+    updatedAt: ts().notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('webhook_deliveries_org_webhook_event_key').on(t.organizationId, t.webhookId, t.eventId),
+    index('webhook_deliveries_org_webhook_list_idx').on(t.organizationId, t.webhookId, t.createdAt, t.id),
+    // The claim query: due pending rows in due order, across organisations (the worker's hot path).
+    index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
+    // Per-endpoint concurrency: rows currently leased, counted per endpoint at claim time.
+    index('webhook_deliveries_leased_idx').on(t.webhookId).where(sql`status = 'pending' and lease_until is not null`),
+    index('webhook_deliveries_created_idx').on(t.createdAt),
+  ],
+);
+
+/** The attempt log: one row per HTTP attempt, kept beside its delivery. */
+export const webhookAttempts = pgTable(
+  'webhook_attempts',
+  {
+    id: primaryId(),
+    organizationId: tenantId(),
+    deliveryId: uuid().notNull(),
+    number: integer().notNull(),
+    attemptedAt: ts().notNull().defaultNow(),
+    responseStatus: integer(),
+    durationMs: integer().notNull(),
+    responseBody: text().notNull().default(''),
+    errorClass: text(),
+    error: text(),
+    nextAttemptAt: ts(),
+  },
+  (t) => [
+    index('webhook_attempts_org_delivery_idx').on(t.organizationId, t.deliveryId, t.number),
+    index('webhook_attempts_time_idx').on(t.attemptedAt),
+  ],
+);

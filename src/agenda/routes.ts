@@ -1,3 +1,65 @@
+import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { checkIfMatch, setEtag } from '../platform/etag.js';
+import { mutate } from '../platform/mutation.js';
+import { errorResponses, Id } from '../platform/schemas.js';
+import { findMeeting } from '../meetings/queries.js';
+import { findAgendaItem, listAgenda, toApiAgendaItem } from './queries.js';
+import { addAgendaItem, deleteAgendaItem, reorderAgenda, updateAgendaItem } from './writes.js';
+import { AgendaItem, AgendaItemPatch, AgendaOrder, NewAgendaItem } from './schemas.js';
 
-export const agendaRoutes: FastifyPluginAsyncZod = async () => {};
+const meetingParams = z.object({ meetingId: Id });
+const params = z.object({ meetingId: Id, itemId: Id });
+const ifMatch = (req: Parameters<typeof checkIfMatch>[0]) => (v: number) => checkIfMatch(req, v);
+// An agenda is short and always read whole, in order; it is not paginated (at most 1000 items).
+const Agenda = z.object({ data: z.array(AgendaItem), nextCursor: z.null() }).meta({ id: 'Agenda' });
+
+export const agendaRoutes: FastifyPluginAsyncZod = async (app) => {
+  const tags = ['Agenda'];
+
+  app.get('/v1/meetings/:meetingId/agenda-items', {
+    schema: { operationId: 'listAgendaItems', tags, summary: 'The agenda of a meeting, in order', params: meetingParams, response: { 200: Agenda, ...errorResponses } },
+  }, async (req) => {
+    await findMeeting(app.db, req.auth.organizationId, req.params.meetingId);
+    const rows = await listAgenda(app.db, req.auth.organizationId, req.params.meetingId);
+    return { data: rows.map(toApiAgendaItem), nextCursor: null };
+  });
+
+  app.post('/v1/meetings/:meetingId/agenda-items', {
+    schema: { operationId: 'addAgendaItem', tags, summary: 'Add an agenda item', params: meetingParams, body: NewAgendaItem, response: { 201: AgendaItem, ...errorResponses } },
+  }, async (req, reply) => {
+    const item = await mutate(req, reply, 201, (rec) => addAgendaItem(rec, req.params.meetingId, req.body));
+    setEtag(reply, item);
+    return item;
+  });
+
+  app.put('/v1/meetings/:meetingId/agenda-items/order', {
+    schema: { operationId: 'reorderAgendaItems', tags, summary: 'Reorder the agenda (every item, each once)', params: meetingParams, body: AgendaOrder, response: { 200: Agenda, ...errorResponses } },
+  }, async (req, reply) => {
+    const data = await mutate(req, reply, 200, (rec) => reorderAgenda(rec, req.params.meetingId, req.body.itemIds));
+    return { data, nextCursor: null };
+  });
+
+  app.get('/v1/meetings/:meetingId/agenda-items/:itemId', {
+    schema: { operationId: 'getAgendaItem', tags, summary: 'Get an agenda item', params, response: { 200: AgendaItem, ...errorResponses } },
+  }, async (req, reply) => {
+    const item = toApiAgendaItem(await findAgendaItem(app.db, req.auth.organizationId, req.params.meetingId, req.params.itemId));
+    setEtag(reply, item);
+    return item;
+  });
+
+  app.patch('/v1/meetings/:meetingId/agenda-items/:itemId', {
+    schema: { operationId: 'updateAgendaItem', tags, summary: 'Update an agenda item', params, body: AgendaItemPatch, response: { 200: AgendaItem, ...errorResponses } },
+  }, async (req, reply) => {
+    const item = await mutate(req, reply, 200, (rec) => updateAgendaItem(rec, req.params.meetingId, req.params.itemId, req.body, ifMatch(req)));
+    setEtag(reply, item);
+    return item;
+  });
+
+  app.delete('/v1/meetings/:meetingId/agenda-items/:itemId', {
+    schema: { operationId: 'deleteAgendaItem', tags, summary: 'Remove an agenda item', params, response: { 204: z.undefined().describe('Removed'), ...errorResponses } },
+  }, async (req, reply) => {
+    await mutate(req, reply, 204, (rec) => deleteAgendaItem(rec, req.params.meetingId, req.params.itemId, ifMatch(req)));
+    return reply.send(undefined);
+  });
+};

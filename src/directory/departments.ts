@@ -2,8 +2,9 @@ import { and, eq, sql } from 'drizzle-orm';
 import { departments, people } from '../../db/schema/index.js';
 import type { ChangeRecorder } from '../platform/changes.js';
 import type { DbOrTx } from '../platform/database.js';
-import { BadRequest, Conflict, NotFound } from '../platform/errors.js';
+import { BadRequest, Conflict } from '../platform/errors.js';
 import { afterCreated } from '../platform/pagination.js';
+import { tenantFinder } from '../platform/finders.js';
 import { assertReferences } from '../platform/references.js';
 import { iso } from '../platform/schemas.js';
 import type { DepartmentPatch, NewDepartment } from './schemas.js';
@@ -25,12 +26,7 @@ export function toApiDepartment(r: Row) {
   };
 }
 
-export async function findDepartment(db: DbOrTx, organizationId: string, id: string, opts: { forUpdate?: boolean } = {}) {
-  const q = db.select().from(departments).where(and(eq(departments.organizationId, organizationId), eq(departments.id, id)));
-  const [row] = opts.forUpdate ? await q.for('update') : await q;
-  if (!row) throw new NotFound('Department');
-  return row;
-}
+export const findDepartment = tenantFinder(departments, 'Department', 'find_department');
 
 export async function listDepartments(db: DbOrTx, organizationId: string, q: { limit: number; cursor?: string; parentId?: string }) {
   return db

@@ -2,8 +2,9 @@ import { and, eq, sql } from 'drizzle-orm';
 import { departments, people } from '../../db/schema/index.js';
 import type { ChangeRecorder } from '../platform/changes.js';
 import type { DbOrTx } from '../platform/database.js';
-import { Conflict, NotFound } from '../platform/errors.js';
+import { Conflict } from '../platform/errors.js';
 import { afterCreated } from '../platform/pagination.js';
+import { tenantFinder } from '../platform/finders.js';
 import { assertReferences } from '../platform/references.js';
 import { iso } from '../platform/schemas.js';
 import type { NewPerson, PersonPatch } from './schemas.js';
@@ -25,12 +26,7 @@ export function toApiPerson(r: Row) {
   };
 }
 
-export async function findPerson(db: DbOrTx, organizationId: string, id: string, opts: { forUpdate?: boolean } = {}) {
-  const q = db.select().from(people).where(and(eq(people.organizationId, organizationId), eq(people.id, id)));
-  const [row] = opts.forUpdate ? await q.for('update') : await q;
-  if (!row) throw new NotFound('Person');
-  return row;
-}
+export const findPerson = tenantFinder(people, 'Person', 'find_person');
 
 export async function listPeople(
   db: DbOrTx,

@@ -1,3 +1,148 @@
+import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { checkIfMatch, setEtag } from '../platform/etag.js';
+import { mutate } from '../platform/mutation.js';
+import { createdKey, listOf, page, pageQuery } from '../platform/pagination.js';
+import { errorResponses, Id } from '../platform/schemas.js';
+import { createGoal, deleteGoal, findGoal, listGoals, listMeasurements, measurementKey, toApiGoal, toApiMeasurement, updateGoal } from './goals.js';
+import { createInitiative, deleteInitiative, findInitiative, getInitiative, listInitiatives, toApiInitiative, updateInitiative } from './initiatives.js';
+import { memberRoutes } from './member-routes.js';
+import { reportRoute } from './report-route.js';
+import { Goal, GoalMeasurement, GoalPatch, Initiative, InitiativePatch, InitiativeStatus, NewGoal, NewInitiative } from './schemas.js';
 
-export const initiativeRoutes: FastifyPluginAsyncZod = async () => {};
+const initiativeParams = z.object({ initiativeId: Id });
+const goalParams = z.object({ initiativeId: Id, goalId: Id });
+const deleted = { 204: z.undefined().describe('Deleted'), ...errorResponses };
+
+/** Initiatives, their goals (with measurement history), members and the leader's report. */
+export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
+  const tags = ['Initiatives'];
+  app.get('/v1/initiatives', {
+    schema: {
+      operationId: 'listInitiatives', tags, summary: 'List initiatives',
+      querystring: z.object({
+        ...pageQuery,
+        status: InitiativeStatus.optional(),
+        departmentId: Id.optional().describe('Initiatives that include this department.'),
+        sponsorId: Id.optional(),
+      }),
+      response: { 200: listOf(Initiative), ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const rows = await listInitiatives(app.db, req.auth.organizationId, req.query);
+    return page(req, reply, rows, req.query.limit, (r) => createdKey(r.row), (r) => toApiInitiative(r.row, r.departmentIds));
+  });
+
+  app.post('/v1/initiatives', {
+    schema: {
+      operationId: 'createInitiative', tags,
+      summary: 'Create an initiative (its sponsor and owner become members)',
+      body: NewInitiative, response: { 201: Initiative, ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const initiative = await mutate(req, reply, 201, (rec) => createInitiative(rec, req.body));
+    setEtag(reply, initiative);
+    return initiative;
+  });
+
+  app.get('/v1/initiatives/:initiativeId', {
+    schema: { operationId: 'getInitiative', tags, summary: 'Get an initiative', params: initiativeParams, response: { 200: Initiative, ...errorResponses } },
+  }, async (req, reply) => {
+    const initiative = await getInitiative(app.db, req.auth.organizationId, req.params.initiativeId);
+    setEtag(reply, initiative);
+    return initiative;
+  });
+
+  app.patch('/v1/initiatives/:initiativeId', {
+    schema: {
+      operationId: 'updateInitiative', tags,
+      summary: 'Update an initiative, change its status, or hand over sponsor/owner',
+      description:
+        'Setting `sponsorId` or `ownerId` makes that person the `sponsor`/`owner` member (added if not yet a member); the previous holder stays in the team as a `member`.',
+      params: initiativeParams, body: InitiativePatch, response: { 200: Initiative, ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const initiative = await mutate(req, reply, 200, (rec) => updateInitiative(rec, req.params.initiativeId, req.body, (v) => checkIfMatch(req, v)));
+    setEtag(reply, initiative);
+    return initiative;
+  });
+
+  app.delete('/v1/initiatives/:initiativeId', {
+    schema: {
+      operationId: 'deleteInitiative', tags,
+      summary: 'Delete an initiative with its goals and members (refused while meetings or issues refer to it; cancel it instead)',
+      params: initiativeParams, response: deleted,
+    },
+  }, async (req, reply) => {
+    await mutate(req, reply, 204, (rec) => deleteInitiative(rec, req.params.initiativeId, (v) => checkIfMatch(req, v)));
+    return reply.send(undefined);
+  });
+
+  const gtags = ['Goals'];
+  app.get('/v1/initiatives/:initiativeId/goals', {
+    schema: {
+      operationId: 'listGoals', tags: gtags, summary: "List an initiative's goals",
+      params: initiativeParams, querystring: z.object(pageQuery), response: { 200: listOf(Goal), ...errorResponses },
+    },
+  }, async (req, reply) => {
+    await findInitiative(app.db, req.auth.organizationId, req.params.initiativeId);
+    const rows = await listGoals(app.db, req.auth.organizationId, req.params.initiativeId, req.query);
+    return page(req, reply, rows, req.query.limit, createdKey, toApiGoal);
+  });
+
+  app.post('/v1/initiatives/:initiativeId/goals', {
+    schema: {
+      operationId: 'createGoal', tags: gtags, summary: 'Add a measurable goal',
+      params: initiativeParams, body: NewGoal, response: { 201: Goal, ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const goal = await mutate(req, reply, 201, async (rec) => {
+      await findInitiative(rec.tx, rec.organizationId, req.params.initiativeId);
+      return createGoal(rec, req.params.initiativeId, req.body);
+    });
+    setEtag(reply, goal);
+    return goal;
+  });
+
+  app.get('/v1/initiatives/:initiativeId/goals/:goalId', {
+    schema: { operationId: 'getGoal', tags: gtags, summary: 'Get a goal', params: goalParams, response: { 200: Goal, ...errorResponses } },
+  }, async (req, reply) => {
+    const goal = toApiGoal(await findGoal(app.db, req.auth.organizationId, req.params.initiativeId, req.params.goalId));
+    setEtag(reply, goal);
+    return goal;
+  });
+
+  app.patch('/v1/initiatives/:initiativeId/goals/:goalId', {
+    schema: {
+      operationId: 'updateGoal', tags: gtags, summary: 'Update a goal; a new `current` is recorded as a dated measurement',
+      params: goalParams, body: GoalPatch, response: { 200: Goal, ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const { initiativeId, goalId } = req.params;
+    const goal = await mutate(req, reply, 200, (rec) => updateGoal(rec, initiativeId, goalId, req.body, (v) => checkIfMatch(req, v)));
+    setEtag(reply, goal);
+    return goal;
+  });
+
+  app.delete('/v1/initiatives/:initiativeId/goals/:goalId', {
+    schema: { operationId: 'deleteGoal', tags: gtags, summary: 'Delete a goal and its measurements', params: goalParams, response: deleted },
+  }, async (req, reply) => {
+    const { initiativeId, goalId } = req.params;
+    await mutate(req, reply, 204, (rec) => deleteGoal(rec, initiativeId, goalId, (v) => checkIfMatch(req, v)));
+    return reply.send(undefined);
+  });
+
+  app.get('/v1/initiatives/:initiativeId/goals/:goalId/measurements', {
+    schema: {
+      operationId: 'listGoalMeasurements', tags: gtags, summary: 'The dated values of a goal, oldest first (its trend)',
+      params: goalParams, querystring: z.object(pageQuery), response: { 200: listOf(GoalMeasurement), ...errorResponses },
+    },
+  }, async (req, reply) => {
+    await findGoal(app.db, req.auth.organizationId, req.params.initiativeId, req.params.goalId);
+    const rows = await listMeasurements(app.db, req.auth.organizationId, req.params.goalId, req.query);
+    return page(req, reply, rows, req.query.limit, measurementKey, toApiMeasurement);
+  });
+
+  await app.register(memberRoutes);
+  await app.register(reportRoute);
+};

@@ -1,3 +1,221 @@
+import { z } from 'zod';
+import multipart from '@fastify/multipart';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { ChangeRecorder } from '../platform/changes.js';
+import { HttpProblem } from '../platform/errors.js';
+import { checkIfMatch, setEtag } from '../platform/etag.js';
+import { mutate } from '../platform/mutation.js';
+import { createdKey, listOf, page, pageQuery } from '../platform/pagination.js';
+import { errorResponses, Id } from '../platform/schemas.js';
+import { acknowledge, acknowledgedKey, listAcknowledgements, toApiAcknowledgement } from './acknowledgements.js';
+import { contentDisposition } from './content-type.js';
+import { addVersion, assertKind, assertMeetingOpen, createMaterial, deleteMaterial, findMaterial, findMaterialMeeting, findVersion, listMaterials, listVersions, toApiMaterial, toApiVersion, updateMaterial, type Content } from './materials.js';
+import { Acknowledgement, ContentQuery, Material, MaterialPatch, MaterialVersion, NewAcknowledgement, NewLinkMaterial, NewLinkVersion, parseUploadFields, refuseFields } from './schemas.js';
+import { fileStream } from './storage.js';
+import { MAX_FIELDS, MultipartUpload } from './upload.js';
 
-export const materialRoutes: FastifyPluginAsyncZod = async () => {};
+const meetingParams = z.object({ meetingId: Id });
+const materialParams = z.object({ materialId: Id });
+const tags = ['Materials'];
+
+/** Only JSON (a link) and multipart (a file) are read; anything else is 415 before any work. */
+async function jsonOrMultipart(req: FastifyRequest) {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json' && type !== 'multipart/form-data') {
+    throw new HttpProblem(415, 'Send application/json for a link or multipart/form-data with a `file` part for a file.');
+  }
+}
+
+/** Strong comparison of If-None-Match with the download's ETag (RFC 9110 §13.1.2 allows weak). */
+function notModified(req: FastifyRequest, etag: string): boolean {
+  const header = req.headers['if-none-match'];
+  if (!header) return false;
+  return header.split(',').some((t) => {
+    const tag = t.trim();
+    return tag === '*' || tag === etag || tag === `W/${etag}`;
+  });
+}
+
+export const materialRoutes: FastifyPluginAsyncZod = async (app) => {
+  const maxBytes = app.config.materialMaxBytes;
+  // Registered here so that only these routes accept multipart bodies; parts are streamed, never
+  // attached to the body, and the limits below are applied again per request.
+  await app.register(multipart, { limits: { fileSize: maxBytes, files: 1, fields: MAX_FIELDS, parts: MAX_FIELDS + 1 } });
+
+  /** Runs an upload's write: the file is streamed into storage inside the transaction. */
+  const upload = <T>(req: FastifyRequest, reply: FastifyReply, status: number, fn: (u: MultipartUpload, rec: ChangeRecorder) => Promise<T>) => {
+    const u = new MultipartUpload(req, maxBytes);
+    return mutate(req, reply, status, (rec) => fn(u, rec), { fingerprint: () => u.fingerprint() });
+  };
+  const fileContent = (u: MultipartUpload): Content => ({ kind: 'file', ...u.file! });
+
+  app.post('/v1/meetings/:meetingId/materials', {
+    onRequest: jsonOrMultipart,
+    schema: {
+      operationId: 'createMaterial', tags, summary: 'Share a pre-read: a link (JSON) or a file (multipart/form-data)',
+      description:
+        'A link as `application/json`, or a file as `multipart/form-data` with a `file` part and optional `title`, `agendaItemId` and `required` fields. Files are limited to `LIAISON_MATERIAL_MAX_BYTES` (413 beyond); an empty file is 400. `late` is set when shared after the meeting\'s `materialsDueAt`; sharing after the invitations went out emits `material.shared`. A cancelled or completed meeting refuses new materials (409).',
+      consumes: ['application/json', 'multipart/form-data'],
+      params: meetingParams,
+      body: NewLinkMaterial.optional(),
+      response: { 201: Material, ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const org = req.auth.organizationId;
+    const meetingId = req.params.meetingId;
+    const body = req.body;
+    const material = body
+      ? await mutate(req, reply, 201, async (rec) => {
+          const meeting = await findMaterialMeeting(rec.tx, org, meetingId, { lock: true });
+          assertMeetingOpen(meeting);
+          return createMaterial(rec, meeting, { title: body.title, agendaItemId: body.agendaItemId, required: body.required, content: { kind: 'link', url: body.url } });
+        })
+      : await upload(req, reply, 201, async (u, rec) => {
+          // Checked before reading the body, and again under a lock once the bytes are stored.
+          assertMeetingOpen(await findMaterialMeeting(rec.tx, org, meetingId));
+          await u.consume({ tx: rec.tx, organizationId: org });
+          const fields = parseUploadFields(u.fields);
+          const meeting = await findMaterialMeeting(rec.tx, org, meetingId, { lock: true });
+          assertMeetingOpen(meeting);
+          return createMaterial(rec, meeting, { title: fields.title ?? u.file!.fileName, agendaItemId: fields.agendaItemId, required: fields.required, content: fileContent(u) });
+        });
+    setEtag(reply, material);
+    return material;
+  });
+
+  app.get('/v1/meetings/:meetingId/materials', {
+    schema: { operationId: 'listMaterials', tags, summary: 'List a meeting\'s materials', params: meetingParams, querystring: z.object(pageQuery), response: { 200: listOf(Material), ...errorResponses } },
+  }, async (req, reply) => {
+    const rows = await listMaterials(app.db, req.auth.organizationId, req.params.meetingId, req.query);
+    return page(req, reply, rows, req.query.limit, createdKey, toApiMaterial);
+  });
+
+  app.get('/v1/materials/:materialId', {
+    schema: { operationId: 'getMaterial', tags, summary: 'Get a material', params: materialParams, response: { 200: Material, ...errorResponses } },
+  }, async (req, reply) => {
+    const material = toApiMaterial(await findMaterial(app.db, req.auth.organizationId, req.params.materialId));
+    setEtag(reply, material);
+    return material;
+  });
+
+  app.patch('/v1/materials/:materialId', {
+    schema: { operationId: 'updateMaterial', tags, summary: 'Update a material\'s title, agenda item or required flag', params: materialParams, body: MaterialPatch, response: { 200: Material, ...errorResponses } },
+  }, async (req, reply) => {
+    const material = await mutate(req, reply, 200, (rec) => updateMaterial(rec, req.params.materialId, req.body, (v) => checkIfMatch(req, v)));
+    setEtag(reply, material);
+    return material;
+  });
+
+  app.delete('/v1/materials/:materialId', {
+    schema: { operationId: 'deleteMaterial', tags, summary: 'Delete a material with all its versions', params: materialParams, response: { 204: z.undefined().describe('Deleted'), ...errorResponses } },
+  }, async (req, reply) => {
+    await mutate(req, reply, 204, (rec) => deleteMaterial(rec, req.params.materialId, (v) => checkIfMatch(req, v)));
+    return reply.send(undefined);
+  });
+
+  app.get('/v1/materials/:materialId/content', {
+    schema: {
+      operationId: 'downloadMaterial', tags, summary: 'Download a file material\'s bytes',
+      description:
+        'Streams the stored bytes of the current version (or `?version=N`) with `ETag` (the SHA-256 in quotes), the stored `Content-Type` and `Content-Disposition: attachment` carrying the file name (RFC 6266, UTF-8 via `filename*`). `If-None-Match` with that ETag answers 304. A link material has no bytes: 409 (fetch its `url`).',
+      params: materialParams,
+      querystring: ContentQuery,
+      response: {
+        200: { description: 'The file\'s bytes.', content: { 'application/octet-stream': { schema: z.string().describe('The bytes, served with the stored Content-Type.') } } },
+        304: z.undefined().describe('Not modified: the If-None-Match ETag is current.'),
+        ...errorResponses,
+      },
+    },
+  }, async (req, reply) => {
+    const org = req.auth.organizationId;
+    const material = await findMaterial(app.db, org, req.params.materialId);
+    assertKind(material, 'file');
+    const version = await findVersion(app.db, org, material.id, req.query.version ?? material.contentVersion);
+    const etag = `"${version.sha256}"`;
+    reply.header('etag', etag);
+    if (notModified(req, etag)) return reply.code(304).send();
+    reply
+      .header('content-type', version.contentType ?? 'application/octet-stream')
+      .header('content-length', String(version.sizeBytes))
+      .header('content-disposition', contentDisposition(version.fileName ?? 'download'))
+      // Uploaded bytes are never rendered or sniffed as active content from the API's origin.
+      .header('x-content-type-options', 'nosniff')
+      .header('content-security-policy', "default-src 'none'; sandbox");
+    // The response schema describes the bytes for OpenAPI; a stream goes out unserialised.
+    return reply.send(fileStream(app.db, org, version.fileId!, version.sizeBytes ?? 0) as never);
+  });
+
+  app.get('/v1/materials/:materialId/versions', {
+    schema: { operationId: 'listMaterialVersions', tags, summary: 'List a material\'s content versions, oldest first', params: materialParams, querystring: z.object(pageQuery), response: { 200: listOf(MaterialVersion), ...errorResponses } },
+  }, async (req, reply) => {
+    const rows = await listVersions(app.db, req.auth.organizationId, req.params.materialId, req.query);
+    return page(req, reply, rows, req.query.limit, (r) => [r.contentVersion], toApiVersion);
+  });
+
+  app.post('/v1/materials/:materialId/versions', {
+    onRequest: jsonOrMultipart,
+    schema: {
+      operationId: 'createMaterialVersion', tags, summary: 'Share a new version of a material',
+      description:
+        'A link material takes JSON `{ "url": … }`; a file material takes `multipart/form-data` with a `file` part (409 for the other kind). Earlier versions stay readable (`GET …/content?version=N`). Emits `material.shared` when the meeting\'s invitations are out.',
+      consumes: ['application/json', 'multipart/form-data'],
+      params: materialParams,
+      body: NewLinkVersion.optional(),
+      response: { 201: Material, ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const org = req.auth.organizationId;
+    const id = req.params.materialId;
+    const body = req.body;
+    const lockOpen = async (rec: ChangeRecorder, kind: 'link' | 'file') => {
+      const current = await findMaterial(rec.tx, org, id, { forUpdate: true });
+      assertKind(current, kind);
+      const meeting = await findMaterialMeeting(rec.tx, org, current.meetingId, { lock: true });
+      assertMeetingOpen(meeting);
+      return { current, meeting };
+    };
+    const material = body
+      ? await mutate(req, reply, 201, async (rec) => {
+          const { current, meeting } = await lockOpen(rec, 'link');
+          return addVersion(rec, current, meeting, { kind: 'link', url: body.url });
+        })
+      : await upload(req, reply, 201, async (u, rec) => {
+          const { current, meeting } = await lockOpen(rec, 'file');
+          await u.consume({ tx: rec.tx, organizationId: org });
+          refuseFields(u.fields);
+          return addVersion(rec, current, meeting, fileContent(u));
+        });
+    setEtag(reply, material);
+    return material;
+  });
+
+  app.post('/v1/materials/:materialId/acknowledgements', {
+    schema: {
+      operationId: 'acknowledgeMaterial', tags, summary: 'Record that a person has read a material',
+      description: 'Once per person and version: the first record answers 201, a repeat 200 with the same record.',
+      params: materialParams, body: NewAcknowledgement, response: { 200: Acknowledgement, 201: Acknowledgement, ...errorResponses },
+    },
+  }, async (req, reply) => {
+    let created = true;
+    const ack = await mutate(req, reply, 201, async (rec) => {
+      const out = await acknowledge(rec, req.params.materialId, req.body);
+      created = out.created;
+      return out.acknowledgement;
+    });
+    if (!created) reply.code(200);
+    return ack;
+  });
+
+  app.get('/v1/materials/:materialId/acknowledgements', {
+    schema: {
+      operationId: 'listMaterialAcknowledgements', tags, summary: 'Who has read a material',
+      params: materialParams,
+      querystring: z.object({ ...pageQuery, contentVersion: z.coerce.number().int().min(1).max(1_000_000).optional().describe('Only acknowledgements of this version.') }),
+      response: { 200: listOf(Acknowledgement), ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const rows = await listAcknowledgements(app.db, req.auth.organizationId, req.params.materialId, req.query);
+    return page(req, reply, rows, req.query.limit, acknowledgedKey, toApiAcknowledgement);
+  });
+};

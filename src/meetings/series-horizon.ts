@@ -1,5 +1,72 @@
+import { and, asc, eq, lt } from 'drizzle-orm';
+import { meetingSeries } from '../../db/schema/index.js';
+import { ChangeRecorder } from '../platform/changes.js';
+import type { Db } from '../platform/database.js';
 import type { BackgroundTask, WorkerContext } from '../worker.js';
+import { horizonFrom, materializeOccurrences, SERIES_HORIZON_DAYS } from './create.js';
+import { occurrences } from './recurrence.js';
 
-export async function startSeriesHorizon(_ctx: WorkerContext): Promise<BackgroundTask> {
-  return { stop: async () => {} };
+const SCAN_INTERVAL_MS = 10 * 60_000;
+const BATCH = 50;
+
+/**
+ * Extends every series whose materialised occurrences end less than the horizon ahead: the
+ * occurrences between `materializedUntil` and now + horizon become meetings (scheduled when the
+ * series' invitations are out). Series are claimed with SKIP LOCKED and occurrences are unique
+ * per (series, original start), so concurrent workers never add one twice. Returns how many
+ * meetings it created.
+ */
+export async function extendSeries(db: Db, now = new Date()): Promise<number> {
+  let created = 0;
+  const target = new Date(now.getTime() + SERIES_HORIZON_DAYS * 24 * 3600 * 1000);
+  for (;;) {
+    const n = await db.transaction(async (tx) => {
+      const due = await tx
+        .select()
+        .from(meetingSeries)
+        .where(and(eq(meetingSeries.exhausted, false), lt(meetingSeries.materializedUntil, target)))
+        .orderBy(asc(meetingSeries.materializedUntil))
+        .limit(BATCH)
+        .for('update', { skipLocked: true });
+      let made = 0;
+      for (const s of due) {
+        const rec = new ChangeRecorder(tx, { organizationId: s.organizationId, actorKeyId: null, requestId: null });
+        const until = horizonFrom(s.firstStartsAt, now);
+        const starts = occurrences(s.recurrence, s.timeZone, s.firstStartsAt, s.materializedUntil, until);
+        const rows = await materializeOccurrences(rec, s, starts);
+        const more = occurrences(s.recurrence, s.timeZone, s.firstStartsAt, until, new Date(until.getTime() + 3660 * 24 * 3600 * 1000), 1).length > 0;
+        await tx.update(meetingSeries).set({ materializedUntil: until, exhausted: !more }).where(eq(meetingSeries.id, s.id));
+        made += rows.length;
+      }
+      return { due: due.length, made };
+    });
+    created += n.made;
+    if (n.due < BATCH) return created;
+  }
+}
+
+/** The worker loop: extends series every 10 minutes; stop() waits for a pass in progress. */
+export async function startSeriesHorizon(ctx: WorkerContext): Promise<BackgroundTask> {
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  const tick = () => {
+    running = extendSeries(ctx.database.db)
+      .then((n) => {
+        if (n > 0) ctx.log.info({ created: n }, 'series occurrences materialised');
+      })
+      .catch((err: unknown) => ctx.log.error({ err }, 'series horizon failed'))
+      .finally(() => {
+        running = null;
+        if (!stopped) timer = setTimeout(tick, SCAN_INTERVAL_MS);
+      });
+  };
+  timer = setTimeout(tick, 2000);
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
 }

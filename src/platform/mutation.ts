@@ -46,7 +46,7 @@ export async function mutate<T>(
   reply: FastifyReply,
   status: number,
   fn: (rec: ChangeRecorder) => Promise<T>,
-  opts: { fingerprint?: string; secretBearing?: boolean } = {},
+  opts: { fingerprint?: string | (() => Promise<string>); secretBearing?: boolean } = {},
 ): Promise<T> {
   const db = req.server.db;
   const key = req.method === 'POST' ? idempotencyKey(req) : null;
@@ -57,13 +57,17 @@ export async function mutate<T>(
         sql`select pg_try_advisory_xact_lock(hashtext(${ctx.organizationId}), hashtext(${key})) as locked`,
       )) as unknown as [{ locked: boolean }];
       if (!locked) throw new Conflict('A request with this Idempotency-Key is still being processed; retry later.');
-      const fingerprint = opts.fingerprint ?? requestFingerprint(req);
+      // A streamed body (a multipart upload) has a fingerprint only once it has been read: such a
+      // caller passes a function, called after `fn` ran or, to check a retry, instead of it.
+      const given = opts.fingerprint;
+      const eager = typeof given === 'function' ? null : (given ?? requestFingerprint(req));
+      const fingerprintNow = async () => eager ?? (await (given as () => Promise<string>)());
       const [stored] = await tx
         .select()
         .from(idempotencyKeys)
         .where(and(eq(idempotencyKeys.organizationId, ctx.organizationId), eq(idempotencyKeys.key, key), gt(idempotencyKeys.expiresAt, new Date())));
       if (stored) {
-        if (stored.requestHash !== fingerprint) {
+        if (stored.requestHash !== (await fingerprintNow())) {
           throw new Unprocessable('This Idempotency-Key was used with a different request; use a new key for a new request.');
         }
         if (opts.secretBearing) {
@@ -72,6 +76,7 @@ export async function mutate<T>(
         return { replayed: true as const, status: stored.responseStatus, body: stored.responseBody as T };
       }
       const body = await fn(new ChangeRecorder(tx, ctx));
+      const fingerprint = await fingerprintNow();
       // An answer that carries a secret is never stored: only hashes of secrets reach the database.
       const storedBody = opts.secretBearing ? null : (body ?? null);
       await tx

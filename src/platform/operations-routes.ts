@@ -14,14 +14,14 @@ export function operationsRoutes(sql: postgres.Sql, onQueueGauges?: () => Promis
     const tags = ['Operations'];
     app.get('/healthz', {
       config,
-      schema: { operationId: 'getHealth', tags, summary: 'Liveness: the process is up', security: [], response: { 200: Health } },
+      schema: { operationId: 'getHealth', tags, summary: 'Liveness: the process is up', security: [], response: { 200: Health, '4XX': errorResponses[400] } },
     }, async () => ({ status: 'ok' as const }));
 
     app.get('/readyz', {
       config,
       schema: {
         operationId: 'getReadiness', tags, summary: 'Readiness: database reachable and migrations applied', security: [],
-        response: { 200: Health, 503: errorResponses[503] },
+        response: { 200: Health, '4XX': errorResponses[400], 503: errorResponses[503] },
       },
     }, async () => {
       const pending = await Promise.race([
@@ -36,7 +36,7 @@ export function operationsRoutes(sql: postgres.Sql, onQueueGauges?: () => Promis
 
     app.get('/metrics', {
       config,
-      schema: { operationId: 'getMetrics', tags, summary: 'Prometheus metrics', security: [], response: { 200: z.string() } },
+      schema: { operationId: 'getMetrics', tags, summary: 'Prometheus metrics', security: [], response: { 200: z.string(), '4XX': errorResponses[400] } },
     }, async (_req, reply) => {
       await onQueueGauges?.().catch(() => {});
       reply.type(app.metrics.registry.contentType);

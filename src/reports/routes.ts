@@ -1,3 +1,45 @@
+import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { departments, initiatives } from '../../db/schema/index.js';
+import { BadRequest } from '../platform/errors.js';
+import { assertReferences } from '../platform/references.js';
+import { errorResponses, Id } from '../platform/schemas.js';
+import { effectivenessReport } from './effectiveness.js';
+import { EffectivenessReport, PeriodBound } from './schemas.js';
 
-export const reportRoutes: FastifyPluginAsyncZod = async () => {};
+const MAX_PERIOD_DAYS = 5 * 366;
+
+/** A date alone means midnight UTC, so `from=2026-01-01&to=2026-04-01` is the first quarter. */
+export const periodBound = (v: string) => new Date(v.length === 10 ? `${v}T00:00:00Z` : v);
+
+export const reportRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get('/v1/reports/effectiveness', {
+    schema: {
+      operationId: 'getEffectivenessReport', tags: ['Reports'],
+      summary: 'How well cross-department communication worked over a period',
+      description:
+        'Every figure is defined in the response schema. The period is [from, to), at most five years; `from` and `to` take a timestamp or a date (00:00 UTC).',
+      querystring: z.object({
+        from: PeriodBound.describe('Start of the period (inclusive).'),
+        to: PeriodBound.describe('End of the period (exclusive).'),
+        initiativeId: Id.optional().describe("Only this initiative's meetings and issues."),
+        departmentId: Id.optional().describe("Report this department's figures at the top level."),
+      }),
+      response: { 200: EffectivenessReport, ...errorResponses },
+    },
+  }, async (req) => {
+    const q = req.query;
+    const from = periodBound(q.from);
+    const to = periodBound(q.to);
+    if (!(from < to)) throw new BadRequest('`to` must be after `from`.', [{ path: 'querystring.to', message: 'must be after from' }]);
+    if (to.getTime() - from.getTime() > MAX_PERIOD_DAYS * 86_400_000) {
+      throw new BadRequest('The period is longer than five years.', [{ path: 'querystring.to', message: 'period too long' }]);
+    }
+    const organizationId = req.auth.organizationId;
+    await assertReferences(app.db, organizationId, [
+      { path: 'querystring.initiativeId', table: initiatives, id: q.initiativeId, what: 'initiative' },
+      { path: 'querystring.departmentId', table: departments, id: q.departmentId, what: 'department' },
+    ]);
+    return effectivenessReport(app.db, { organizationId, from, to, initiativeId: q.initiativeId, departmentId: q.departmentId });
+  });
+};

@@ -1,0 +1,20 @@
+import type postgres from 'postgres';
+import type { Measured } from './harness.js';
+
+export interface BenchContext {
+  /** The API server under test. */
+  api: string;
+  /** The bare baseline server (one primary-key query per request). */
+  bare: string;
+  key: string;
+  headers: Record<string, string>;
+  sql: postgres.Sql;
+  databaseUrl: string;
+  organizationId: string;
+  /** Requests/s of the bare route, measured at the start of the same run. */
+  baseline: Measured;
+  post(path: string, body: unknown): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export type Row = Measured & { ratio?: number; target?: string; note?: string };
+export type Scenario = (ctx: BenchContext) => Promise<Row[]>;

@@ -1,0 +1,75 @@
+import postgres from 'postgres';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { measure, report, startProcess } from './harness.js';
+import type { BenchContext, Row, Scenario } from './context.js';
+import { directory } from './scenarios/directory.js';
+
+// `npm run bench [scenario …]`: starts the API and a bare baseline server against one fresh
+// database, measures the baseline first, then each scenario, and prints ratios to the baseline.
+const scenarios: Record<string, Scenario> = { directory };
+
+async function database(): Promise<{ url: string; drop(): Promise<void> }> {
+  if (!process.env.DATABASE_URL) {
+    const { startEmbeddedPostgres } = await import('../src/platform/embedded-postgres.js');
+    const pg = await startEmbeddedPostgres({ dataDir: resolve('.liaison/bench-cluster') });
+    process.env.DATABASE_URL = pg.url;
+    const inner = await database();
+    return { url: inner.url, drop: async () => (await inner.drop(), await pg.stop()) };
+  }
+  const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
+  const name = `liaison_bench_${Date.now()}`;
+  await admin.unsafe(`create database "${name}"`);
+  const url = new URL(process.env.DATABASE_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.unsafe(`drop database if exists "${name}" with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+async function main() {
+  const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const db = await database();
+  const key = `lsn_${randomBytes(32).toString('base64url')}`;
+  const env = { DATABASE_URL: db.url, LOG_LEVEL: 'warn', LIAISON_RATE_LIMIT: '100000000/minute', LIAISON_BOOTSTRAP_KEY: key, LIAISON_WEBHOOK_ALLOW_CIDRS: '127.0.0.1/32' };
+  const api = await startProcess(['src/server.ts'], env, '/readyz');
+  const bare = await startProcess(['bench/bare-server.ts'], env, '/healthz');
+  const sql = postgres(db.url, { max: 4, onnotice: () => {} });
+  try {
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    const post = async (path: string, body: unknown) => {
+      const res = await fetch(api.url + path, { method: 'POST', headers, body: JSON.stringify(body) });
+      if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+      return res.json();
+    };
+    const [{ organization_id }] = await sql`select organization_id from api_keys limit 1`;
+    const probe = await post('/v1/departments', { name: 'Baseline', code: 'BASE' });
+    await measure('warm-up', { url: `${bare.url}/bare/departments/${probe.id}`, duration: 2 });
+    const baseline = await measure('bare GET by primary key (baseline)', { url: `${bare.url}/bare/departments/${probe.id}` });
+    const ctx: BenchContext = { api: api.url, bare: bare.url, key, headers, sql, databaseUrl: db.url, organizationId: organization_id, baseline, post };
+    const rows: Row[] = [baseline];
+    process.stdout.write(`Liaison benchmark, ${new Date().toISOString()}, node ${process.version}\n`);
+    for (const [name, scenario] of Object.entries(scenarios)) {
+      if (wanted.length && !wanted.includes(name)) continue;
+      rows.push(...(await scenario(ctx)));
+    }
+    report(rows);
+  } finally {
+    await sql.end();
+    await api.stop();
+    await bare.stop();
+    await db.drop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`${(err as Error).stack}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,2 @@
+ALTER TABLE "initiative_members" ADD COLUMN "id" uuid DEFAULT gen_random_uuid() NOT NULL;--> statement-breakpoint
+CREATE UNIQUE INDEX "initiative_members_org_id_key" ON "initiative_members" USING btree ("organization_id","id");

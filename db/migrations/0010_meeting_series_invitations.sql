@@ -1,0 +1,1 @@
+ALTER TABLE "meeting_series" ADD COLUMN "invitations_sent_at" timestamp (3) with time zone;

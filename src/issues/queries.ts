@@ -1,0 +1,85 @@
+import { and, eq, gte, inArray, isNotNull, isNull, lt, notInArray, or, type SQL } from 'drizzle-orm';
+import { issues } from '../../db/schema/index.js';
+import type { DbOrTx } from '../platform/database.js';
+import { NotFound } from '../platform/errors.js';
+import { afterCreated } from '../platform/pagination.js';
+import { iso } from '../platform/schemas.js';
+import type { ApiIssue, IssueListQuery, IssueStatus } from './schemas.js';
+
+export type IssueRow = typeof issues.$inferSelect;
+
+/** Statuses in which an issue still needs work (and can become overdue). */
+export const unresolvedStatuses: IssueStatus[] = ['open', 'in_progress', 'blocked'];
+
+export function isOverdue(r: Pick<IssueRow, 'status' | 'dueAt'>, now = new Date()): boolean {
+  return r.dueAt !== null && r.dueAt < now && unresolvedStatuses.includes(r.status as IssueStatus);
+}
+
+export function toApiIssue(r: IssueRow, now = new Date()): ApiIssue {
+  return {
+    id: r.id,
+    title: r.title,
+    description: r.description,
+    kind: r.kind as ApiIssue['kind'],
+    priority: r.priority as ApiIssue['priority'],
+    status: r.status as ApiIssue['status'],
+    ownerId: r.ownerId,
+    departmentId: r.departmentId,
+    dueAt: iso(r.dueAt),
+    overdue: isOverdue(r, now),
+    resolution: r.resolution,
+    resolvedAt: iso(r.resolvedAt),
+    closedAt: iso(r.closedAt),
+    meetingId: r.meetingId,
+    agendaItemId: r.agendaItemId,
+    initiativeId: r.initiativeId,
+    followUpMeetingId: r.followUpMeetingId,
+    createdAt: iso(r.createdAt)!,
+    updatedAt: iso(r.updatedAt)!,
+    version: r.version,
+  };
+}
+
+export async function findIssue(db: DbOrTx, organizationId: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<IssueRow> {
+  const q = db.select().from(issues).where(and(eq(issues.organizationId, organizationId), eq(issues.id, id)));
+  const [row] = opts.forUpdate ? await q.for('update') : await q;
+  if (!row) throw new NotFound('Issue');
+  return row;
+}
+
+function overdueFilter(overdue: boolean | undefined): SQL | undefined {
+  if (overdue === undefined) return undefined;
+  const now = new Date();
+  const isOver = and(inArray(issues.status, unresolvedStatuses), isNotNull(issues.dueAt), lt(issues.dueAt, now));
+  return overdue ? isOver : or(notInArray(issues.status, unresolvedStatuses), isNull(issues.dueAt), gte(issues.dueAt, now));
+}
+
+export async function listIssues(db: DbOrTx, organizationId: string, q: IssueListQuery): Promise<IssueRow[]> {
+  return db
+    .select()
+    .from(issues)
+    .where(
+      and(
+        eq(issues.organizationId, organizationId),
+        q.status?.length ? inArray(issues.status, q.status) : undefined,
+        q.ownerId ? eq(issues.ownerId, q.ownerId) : undefined,
+        q.departmentId ? eq(issues.departmentId, q.departmentId) : undefined,
+        q.initiativeId ? eq(issues.initiativeId, q.initiativeId) : undefined,
+        q.meetingId ? eq(issues.meetingId, q.meetingId) : undefined,
+        q.dueBefore ? lt(issues.dueAt, new Date(q.dueBefore)) : undefined,
+        overdueFilter(q.overdue),
+        afterCreated(issues.createdAt, issues.id, q.cursor),
+      ),
+    )
+    .orderBy(issues.createdAt, issues.id)
+    .limit(q.limit + 1);
+}
+
+/** Issues of a meeting (raised in it) in creation order, for minutes snapshots. */
+export async function issuesOfMeeting(db: DbOrTx, organizationId: string, meetingId: string): Promise<IssueRow[]> {
+  return db
+    .select()
+    .from(issues)
+    .where(and(eq(issues.organizationId, organizationId), eq(issues.meetingId, meetingId)))
+    .orderBy(issues.createdAt, issues.id);
+}

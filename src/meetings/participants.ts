@@ -1,0 +1,127 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { meetingParticipants, meetings, people } from '../../db/schema/index.js';
+import type { ChangeRecorder } from '../platform/changes.js';
+import type { DbOrTx } from '../platform/database.js';
+import { BadRequest, Conflict, NotFound } from '../platform/errors.js';
+import { iso } from '../platform/schemas.js';
+import { assertMeetingEditable, findMeeting, participantJson } from './queries.js';
+import type { ApiParticipant, NewParticipant } from './schemas.js';
+
+type Row = typeof meetingParticipants.$inferSelect;
+type PersonBits = { name: string; email: string; departmentId: string | null };
+
+export function toApiParticipant(r: Row, p: PersonBits): ApiParticipant {
+  return {
+    personId: r.personId,
+    name: p.name,
+    email: p.email,
+    departmentId: p.departmentId,
+    role: r.role as ApiParticipant['role'],
+    response: r.response as ApiParticipant['response'],
+    respondedAt: iso(r.respondedAt),
+    attended: r.attended,
+    createdAt: iso(r.createdAt)!,
+    updatedAt: iso(r.updatedAt)!,
+    version: r.version,
+  };
+}
+
+export async function listParticipants(db: DbOrTx, organizationId: string, meetingId: string): Promise<ApiParticipant[]> {
+  const [row] = await db
+    .select({ list: participantJson(meetings.id) })
+    .from(meetings)
+    .where(and(eq(meetings.organizationId, organizationId), eq(meetings.id, meetingId)));
+  if (!row) throw new NotFound('Meeting');
+  return row.list as ApiParticipant[];
+}
+
+export async function findParticipant(db: DbOrTx, organizationId: string, meetingId: string, personId: string, opts: { forUpdate?: boolean } = {}) {
+  const q = db
+    .select({ p: meetingParticipants, person: { name: people.name, email: people.email, departmentId: people.departmentId } })
+    .from(meetingParticipants)
+    .innerJoin(people, eq(people.id, meetingParticipants.personId))
+    .where(and(eq(meetingParticipants.organizationId, organizationId), eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.personId, personId)));
+  const [row] = opts.forUpdate ? await q.for('update', { of: meetingParticipants }) : await q;
+  if (!row) throw new NotFound('Participant');
+  return row;
+}
+
+export async function addParticipant(rec: ChangeRecorder, meetingId: string, input: NewParticipant): Promise<ApiParticipant> {
+  const meeting = await findMeeting(rec.tx, rec.organizationId, meetingId, { forUpdate: true });
+  assertMeetingEditable(meeting);
+  const [person] = await rec.tx
+    .select({ name: people.name, email: people.email, departmentId: people.departmentId })
+    .from(people)
+    .where(and(eq(people.organizationId, rec.organizationId), eq(people.id, input.personId)));
+  // The person is named in the body: unknown (or another organisation's) is 400 like any body reference.
+  if (!person) throw new BadRequest('body.personId does not name a person of this organisation', [{ path: 'body.personId', message: 'unknown person' }]);
+  const [row] = await rec.tx
+    .insert(meetingParticipants)
+    .values({ organizationId: rec.organizationId, meetingId, personId: input.personId, role: input.role ?? 'required' })
+    .onConflictDoNothing()
+    .returning();
+  if (!row) throw new Conflict('The person is already a participant of this meeting.');
+  const api = toApiParticipant(row, person);
+  await rec.audit({ action: 'create', entityType: 'meeting_participant', entityId: meetingId, after: { meetingId, ...api } });
+  return api;
+}
+
+export async function updateParticipant(
+  rec: ChangeRecorder,
+  meetingId: string,
+  personId: string,
+  patch: { role?: string; attended?: boolean | null },
+  checkVersion: (v: number) => void,
+): Promise<ApiParticipant> {
+  const meeting = await findMeeting(rec.tx, rec.organizationId, meetingId);
+  const { p: current, person } = await findParticipant(rec.tx, rec.organizationId, meetingId, personId, { forUpdate: true });
+  checkVersion(current.version);
+  if (patch.role !== undefined) assertMeetingEditable(meeting);
+  // Attendance is a fact of a meeting that took place (or is taking place).
+  if (patch.attended !== undefined && patch.attended !== null && !['in_progress', 'completed'].includes(meeting.status)) {
+    throw new Conflict(`Attendance is recorded once the meeting has started; the meeting is ${meeting.status}.`);
+  }
+  const [row] = await rec.tx
+    .update(meetingParticipants)
+    .set({ ...patch, updatedAt: new Date(), version: current.version + 1 })
+    .where(and(eq(meetingParticipants.organizationId, rec.organizationId), eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.personId, personId)))
+    .returning();
+  const before = toApiParticipant(current, person);
+  const after = toApiParticipant(row!, person);
+  await rec.audit({ action: 'update', entityType: 'meeting_participant', entityId: meetingId, before: { meetingId, ...before }, after: { meetingId, ...after } });
+  return after;
+}
+
+export async function removeParticipant(rec: ChangeRecorder, meetingId: string, personId: string, checkVersion: (v: number) => void) {
+  const meeting = await findMeeting(rec.tx, rec.organizationId, meetingId, { forUpdate: true });
+  assertMeetingEditable(meeting);
+  const { p: current, person } = await findParticipant(rec.tx, rec.organizationId, meetingId, personId, { forUpdate: true });
+  checkVersion(current.version);
+  await rec.tx
+    .delete(meetingParticipants)
+    .where(and(eq(meetingParticipants.organizationId, rec.organizationId), eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.personId, personId)));
+  await rec.audit({ action: 'delete', entityType: 'meeting_participant', entityId: meetingId, before: { meetingId, ...toApiParticipant(current, person) } });
+}
+
+/** Records an RSVP answer and emits `participant.responded` (only when the answer changed). */
+export async function respond(rec: ChangeRecorder, meetingId: string, personId: string, response: string, checkVersion: (v: number) => void): Promise<ApiParticipant> {
+  const meeting = await findMeeting(rec.tx, rec.organizationId, meetingId);
+  assertMeetingEditable(meeting);
+  const { p: current, person } = await findParticipant(rec.tx, rec.organizationId, meetingId, personId, { forUpdate: true });
+  checkVersion(current.version);
+  if (current.response === response) return toApiParticipant(current, person);
+  const [row] = await rec.tx
+    .update(meetingParticipants)
+    .set({ response, respondedAt: sql`now()`, updatedAt: new Date(), version: current.version + 1 })
+    .where(and(eq(meetingParticipants.organizationId, rec.organizationId), eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.personId, personId)))
+    .returning();
+  const before = toApiParticipant(current, person);
+  const after = toApiParticipant(row!, person);
+  await rec.audit({ action: 'update', entityType: 'meeting_participant', entityId: meetingId, before: { meetingId, ...before }, after: { meetingId, ...after } });
+  await rec.event('participant.responded', {
+    meeting: { id: meeting.id, title: meeting.title, startsAt: meeting.startsAt.toISOString(), seriesId: meeting.seriesId, version: meeting.version },
+    participant: after,
+    previousResponse: current.response,
+  });
+  return after;
+}

@@ -1,0 +1,138 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { agendaItems, meetings, people } from '../../db/schema/index.js';
+import type { DbOrTx } from '../platform/database.js';
+import { BadRequest, Conflict, NotFound, UnknownReference } from '../platform/errors.js';
+import { iso } from '../platform/schemas.js';
+import { agendaItemJson } from '../agenda/queries.js';
+import { materialSummariesJson } from './materials-summary.js';
+import type { ApiMaterialSummary, ApiMeeting, ApiMeetingDetail, ApiParticipant } from './schemas.js';
+import type { ApiAgendaItem } from '../agenda/schemas.js';
+
+export type MeetingRow = typeof meetings.$inferSelect;
+
+const minutesBetween = (a: Date, b: Date) => Math.round((b.getTime() - a.getTime()) / 60000);
+
+export function toApiMeeting(r: MeetingRow, agendaMinutes = 0): ApiMeeting {
+  return {
+    id: r.id,
+    initiativeId: r.initiativeId,
+    seriesId: r.seriesId,
+    followUpOfId: r.followUpOfId,
+    title: r.title,
+    objective: r.objective,
+    startsAt: iso(r.startsAt)!,
+    endsAt: iso(r.endsAt)!,
+    timeZone: r.timeZone,
+    location: r.location,
+    onlineUrl: r.onlineUrl,
+    organizerId: r.organizerId,
+    status: r.status as ApiMeeting['status'],
+    materialsDueAt: iso(r.materialsDueAt)!,
+    sequence: r.sequence,
+    recurrence: r.recurrence,
+    originalStartsAt: iso(r.originalStartsAt),
+    invitationsSentAt: iso(r.invitationsSentAt),
+    startedAt: iso(r.startedAt),
+    endedAt: iso(r.endedAt),
+    cancelledAt: iso(r.cancelledAt),
+    cancelReason: r.cancelReason,
+    agendaMinutes,
+    overrunMinutes: Math.max(0, agendaMinutes - minutesBetween(r.startsAt, r.endsAt)),
+    createdAt: iso(r.createdAt)!,
+    updatedAt: iso(r.updatedAt)!,
+    version: r.version,
+  };
+}
+
+/** The meeting of the caller's organisation, or 404. `forUpdate` locks it for the transaction. */
+export async function findMeeting(db: DbOrTx, organizationId: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<MeetingRow> {
+  const q = db.select().from(meetings).where(and(eq(meetings.organizationId, organizationId), eq(meetings.id, id)));
+  const [row] = opts.forUpdate ? await q.for('update') : await q;
+  if (!row) throw new NotFound('Meeting');
+  return row;
+}
+
+/** Cancelled and completed meetings are part of the record: they refuse edits (409). */
+export function assertMeetingEditable(meeting: Pick<MeetingRow, 'status'>): void {
+  if (meeting.status === 'cancelled' || meeting.status === 'completed') {
+    throw new Conflict(`The meeting is ${meeting.status}; it can no longer be changed.`);
+  }
+}
+
+/** Sum of agenda time boxes per meeting, in one query. */
+export async function agendaMinutesOf(db: DbOrTx, organizationId: string, meetingIds: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (meetingIds.length === 0) return out;
+  const rows = await db
+    .select({ meetingId: agendaItems.meetingId, minutes: sql<number>`coalesce(sum(${agendaItems.durationMinutes}), 0)::int` })
+    .from(agendaItems)
+    .where(and(eq(agendaItems.organizationId, organizationId), inArray(agendaItems.meetingId, meetingIds)))
+    .groupBy(agendaItems.meetingId);
+  for (const r of rows) out.set(r.meetingId, Number(r.minutes));
+  return out;
+}
+
+export async function meetingApi(db: DbOrTx, row: MeetingRow): Promise<ApiMeeting> {
+  const minutes = await agendaMinutesOf(db, row.organizationId, [row.id]);
+  return toApiMeeting(row, minutes.get(row.id) ?? 0);
+}
+
+const isoSql = (col: unknown) => sql`to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** Participants with the person's name, e-mail and department, as API JSON, for embedding. */
+export function participantJson(meetingIdSql: unknown) {
+  return sql<ApiParticipant[]>`coalesce((
+    select json_agg(json_build_object(
+      'personId', mp.person_id, 'name', p.name, 'email', p.email, 'departmentId', p.department_id,
+      'role', mp.role, 'response', mp.response, 'respondedAt', ${isoSql(sql`mp.responded_at`)}, 'attended', mp.attended,
+      'createdAt', ${isoSql(sql`mp.created_at`)}, 'updatedAt', ${isoSql(sql`mp.updated_at`)}, 'version', mp.version
+    ) order by mp.created_at, p.name, mp.person_id)
+    from meeting_participants mp join people p on p.id = mp.person_id and p.organization_id = mp.organization_id
+    where mp.organization_id = ${meetings.organizationId} and mp.meeting_id = ${meetingIdSql}), '[]'::json)`;
+}
+
+/**
+ * A meeting with its participants, agenda and material summaries, read in one query (each
+ * relation is a JSON aggregate over its own index), so the cost does not grow with the rows.
+ */
+export async function loadMeetingDetail(db: DbOrTx, organizationId: string, id: string): Promise<ApiMeetingDetail> {
+  const [row] = await db
+    .select({
+      meeting: meetings,
+      participants: participantJson(meetings.id),
+      agendaItems: agendaItemJson(meetings.id),
+      materials: materialSummariesJson(meetings.id, meetings.organizationId),
+    })
+    .from(meetings)
+    .where(and(eq(meetings.organizationId, organizationId), eq(meetings.id, id)));
+  if (!row) throw new NotFound('Meeting');
+  const agenda = row.agendaItems as ApiAgendaItem[];
+  const minutes = agenda.reduce((sum, i) => sum + (i.durationMinutes ?? 0), 0);
+  return {
+    ...toApiMeeting(row.meeting, minutes),
+    participants: row.participants as ApiParticipant[],
+    agendaItems: agenda,
+    materials: row.materials as ApiMaterialSummary[],
+  };
+}
+
+/** Checks meeting times: end after start, materials due no later than the start. */
+export function assertMeetingTimes(startsAt: Date, endsAt: Date, materialsDueAt: Date) {
+  if (endsAt <= startsAt) throw new BadRequest('endsAt must be after startsAt.', [{ path: 'body.endsAt', message: 'must be after startsAt' }]);
+  if (materialsDueAt > startsAt) {
+    throw new BadRequest('materialsDueAt must not be after startsAt.', [{ path: 'body.materialsDueAt', message: 'must not be after startsAt' }]);
+  }
+}
+
+/** Each id must name a person of the organisation; the error names the offending list entry. */
+export async function assertPeople(db: DbOrTx, organizationId: string, refs: { path: string; id: string }[]) {
+  const ids = [...new Set(refs.map((r) => r.id))];
+  if (ids.length === 0) return;
+  const found = new Set(
+    (await db.select({ id: people.id }).from(people).where(and(eq(people.organizationId, organizationId), inArray(people.id, ids)))).map((r) => r.id),
+  );
+  const missing = refs.find((r) => !found.has(r.id));
+  if (missing) throw new UnknownReference(missing.path, 'person');
+}
+
+export { createMeeting, type CreateMeetingInput } from './create.js';
