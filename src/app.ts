@@ -5,6 +5,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { Config } from './config.js';
 import type { Database } from './platform/database.js';
 import { KeyStore, registerAuth } from './platform/auth.js';
+import { registerDeadline } from './platform/deadline.js';
 import { HttpProblem } from './platform/errors.js';
 import { createMetrics, registerRequestMetrics } from './platform/metrics.js';
 import { registerOpenApi } from './platform/openapi.js';
@@ -25,6 +26,8 @@ import { searchRoutes } from './search/routes.js';
 import { initiativeRoutes } from './initiatives/routes.js';
 import { reportRoutes } from './reports/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
+import { refreshQueueGauges } from './webhooks/queue.js';
+import { addEventWebhooks } from './events/documentation.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -61,7 +64,8 @@ export async function buildApp(config: Config, database: Database, opts: BuildOp
 
   registerProblemHandlers(app);
   registerRequestMetrics(app, app.metrics);
-  await registerOpenApi(app);
+  registerDeadline(app, config.handlerTimeoutMs);
+  await registerOpenApi(app, [addEventWebhooks]);
 
   const keys = new KeyStore(database.sql);
   if (!opts.describeOnly) await keys.start();
@@ -87,7 +91,7 @@ export async function buildApp(config: Config, database: Database, opts: BuildOp
     reply.header('x-request-id', req.id);
   });
 
-  await app.register(operationsRoutes(database.sql));
+  await app.register(operationsRoutes(database.sql, () => refreshQueueGauges(database.db, app.metrics)));
   // A worker process serves only health, readiness and metrics.
   if (config.role === 'worker') return app;
   await app.register(accessRoutes, { keys });

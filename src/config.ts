@@ -28,6 +28,7 @@ const EnvSchema = z.object({
     .default('1200/minute'),
   LIAISON_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(1024 * 1024),
   LIAISON_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  LIAISON_HANDLER_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   LIAISON_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 });
 
@@ -48,6 +49,7 @@ export interface Config {
   rateLimit: { max: number; timeWindowMs: number };
   bodyLimitBytes: number;
   requestTimeoutMs: number;
+  handlerTimeoutMs: number;
   eventRetentionDays: number;
 }
 
@@ -79,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimit: { max: Number(max), timeWindowMs: windows[unit] },
     bodyLimitBytes: e.LIAISON_BODY_LIMIT_BYTES,
     requestTimeoutMs: e.LIAISON_REQUEST_TIMEOUT_MS,
+    handlerTimeoutMs: e.LIAISON_HANDLER_TIMEOUT_MS,
     eventRetentionDays: e.LIAISON_EVENT_RETENTION_DAYS,
   };
 }

@@ -57,10 +57,17 @@ let unique = 0;
 /** A name no other test uses, so tests never depend on each other's records. */
 export const uniq = (prefix = 'x') => `${prefix}-${process.pid}-${Date.now().toString(36)}-${unique++}`;
 
-export async function buildTestApp(t: Test, env: Record<string, string> = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  /** Route the app's database connections elsewhere (a fault-injecting proxy). */
+  connectVia?: (databaseUrl: string) => Promise<string> | string;
+  poolSize?: number;
+}
+
+export async function buildTestApp(t: Test, env: Record<string, string> = {}, opts: TestAppOptions = {}): Promise<TestApp> {
   const testDb = await createTestDatabase();
-  const config = loadConfig({ ...testEnv(env), DATABASE_URL: testDb.url });
-  const database = openDatabase(testDb.url, { max: 5 });
+  const appUrl = opts.connectVia ? await opts.connectVia(testDb.url) : testDb.url;
+  const config = loadConfig({ ...testEnv(env), DATABASE_URL: appUrl });
+  const database = openDatabase(appUrl, { max: opts.poolSize ?? 5 });
   const app = await buildApp(config, database, { logger: config.logLevel !== 'silent' });
   await app.ready();
   t.teardown(async () => {

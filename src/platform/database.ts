@@ -26,7 +26,8 @@ export function openDatabase(url: string, opts: { max?: number } = {}): Database
     // Bounded waits: a request that cannot get a connection fails fast instead of queueing forever.
     connect_timeout: 5,
     idle_timeout: 60,
-    connection: { application_name: 'liaison' },
+    // A runaway statement is cancelled by the server rather than holding a connection.
+    connection: { application_name: 'liaison', statement_timeout: 15_000 },
     transform: { undefined: null },
   });
   const db = drizzle(sql, { schema, casing: 'snake_case' });

@@ -62,7 +62,9 @@ function toProblem(err: FastifyError & { code?: string }): {
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
       return { status: 415, detail: 'Expected multipart/form-data.' };
   }
-  switch (err.code) {
+  // drizzle wraps driver errors (DrizzleQueryError) and keeps the PostgreSQL error as `cause`.
+  const dbCode = (err.cause as { code?: string } | undefined)?.code ?? err.code;
+  switch (dbCode) {
     // Database refusals that reach here are races the modules' own checks could not see.
     case '23503':
       return { status: 409, detail: 'Other records still reference this one (or it references one that is gone); archive or cancel instead.' };
@@ -79,7 +81,7 @@ function toProblem(err: FastifyError & { code?: string }): {
     case '22021':
       return { status: 400, detail: 'A value is out of range or not representable.' };
   }
-  if (err.code && pgUnavailable.has(err.code)) {
+  if (dbCode && pgUnavailable.has(dbCode)) {
     return { status: 503, detail: 'The database is unavailable; retry shortly.', headers: { 'retry-after': '5' } };
   }
   if (err instanceof SyntaxError && err.statusCode === 400) return { status: 400, detail: 'The request body is not valid JSON.' };
