@@ -85,10 +85,17 @@ export async function buildApp(config: Config, database: Database, opts: BuildOp
       }),
   });
 
-  // Every answer is private to its caller and carries the request id for support.
+  // Every answer is private to its caller and carries the request id for support. While draining,
+  // answers also close their connection: an in-flight request on a keep-alive connection would
+  // otherwise hold the server open until the keep-alive time-out.
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
   app.addHook('onSend', async (req, reply) => {
     reply.header('cache-control', 'no-store');
     reply.header('x-request-id', req.id);
+    if (draining) reply.header('connection', 'close');
   });
 
   await app.register(operationsRoutes(database.sql, () => refreshQueueGauges(database.db, app.metrics)));
