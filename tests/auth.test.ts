@@ -1,0 +1,76 @@
+import t from 'tap';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/platform/database.js';
+import { buildTestApp, testEnv } from './helpers.js';
+
+t.test('revoking a key in one process stops it in another process at once (NOTIFY)', async (t) => {
+  const a = await buildTestApp(t);
+  // A second, independent app instance on the same database, as another API process would be.
+  const config = loadConfig({ ...testEnv(), DATABASE_URL: a.database.url });
+  const database = openDatabase(a.database.url, { max: 2 });
+  const b = await buildApp(config, database, { logger: false });
+  await b.ready();
+  t.teardown(async () => {
+    await b.close();
+    await database.close();
+  });
+  const created = await a.post('/v1/api-keys', { name: 'shared', scopes: ['read'] });
+  const headers = { authorization: `Bearer ${created.body.secret}` };
+  t.equal((await b.inject({ method: 'GET', url: '/v1/departments', headers })).statusCode, 200, 'the other process has the key cached');
+  t.equal((await a.del(`/v1/api-keys/${created.body.id}`)).status, 204);
+  let status = 200;
+  for (let i = 0; i < 20 && status === 200; i++) {
+    status = (await b.inject({ method: 'GET', url: '/v1/departments', headers })).statusCode;
+    if (status === 200) await new Promise((r) => setTimeout(r, 10));
+  }
+  t.equal(status, 401, 'the other process refuses it within milliseconds');
+});
+
+t.test('keys record lastUsedAt and are listed without secrets; admin scope needed to manage keys', async (t) => {
+  const api = await buildTestApp(t);
+  const created = await api.post('/v1/api-keys', { name: 'reader', scopes: ['read'] });
+  t.equal(created.headers['cache-control'], 'no-store');
+  const reader = { authorization: `Bearer ${created.body.secret}` };
+  t.equal((await api.inject({ method: 'GET', url: '/v1/people', headers: reader })).status, 200);
+  let listed;
+  for (let i = 0; i < 20; i++) {
+    listed = (await api.get('/v1/api-keys')).body.data.find((k: { id: string }) => k.id === created.body.id);
+    if (listed.lastUsedAt) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  t.match(listed, { name: 'reader', lastUsedAt: String, revokedAt: null });
+  t.notOk('secret' in listed);
+  t.equal((await api.inject({ method: 'POST', url: '/v1/api-keys', headers: { ...reader, 'content-type': 'application/json' }, payload: '{"name":"x","scopes":["admin"]}' })).status, 403, 'a read key cannot mint keys');
+  const badScope = await api.post('/v1/api-keys', { name: 'x', scopes: ['root'] });
+  t.equal(badScope.status, 400);
+  t.match(badScope.body.errors, [{ path: 'body.scopes[0]' }]);
+  const replay = await api.post('/v1/api-keys', { name: 'once', scopes: ['read'] }, { 'idempotency-key': 'k-once' });
+  t.equal(replay.status, 201);
+  const again = await api.post('/v1/api-keys', { name: 'once', scopes: ['read'] }, { 'idempotency-key': 'k-once' });
+  t.equal(again.status, 409, 'a key creation is not replayed: its secret is never stored');
+  const [{ n }] = (await api.database.sql`select count(*)::int as n from idempotency_keys where response_body::text like '%lsn_%'`) as unknown as [{ n: number }];
+  t.equal(n, 0, 'no secret in stored answers');
+  t.equal((await api.del('/v1/api-keys/00000000-0000-4000-8000-000000000000')).status, 404);
+});
+
+t.test('rate limit per key answers 429 with Retry-After', async (t) => {
+  const api = await buildTestApp(t, { LIAISON_RATE_LIMIT: '3/minute' });
+  const statuses = [];
+  for (let i = 0; i < 4; i++) statuses.push((await api.get('/v1/departments')).status);
+  t.same(statuses, [200, 200, 200, 429]);
+  const limited = await api.get('/v1/departments');
+  t.match(limited.body, { type: '/problems/rate-limited', status: 429 });
+  t.ok(Number(limited.headers['retry-after']) > 0);
+  const other = await api.keyWith(['read']);
+  t.equal((await other.get('/v1/departments')).status, 200, 'another key has its own budget');
+  t.equal((await api.inject({ method: 'GET', url: '/healthz' })).status, 200, 'health is not limited');
+});
+
+t.test('configuration errors name the variable', async (t) => {
+  t.throws(() => loadConfig({ PORT: 'abc' }), /PORT/);
+  t.throws(() => loadConfig({ LIAISON_ROLE: 'both' }), /LIAISON_ROLE/);
+  t.throws(() => loadConfig({ LIAISON_WEBHOOK_RETRY_SCHEDULE: '5 minutes' }), /LIAISON_WEBHOOK_RETRY_SCHEDULE/);
+  t.throws(() => loadConfig({ LIAISON_BOOTSTRAP_KEY: 'short' }), /LIAISON_BOOTSTRAP_KEY/);
+  t.match(loadConfig({}), { port: 3000, role: 'all', rateLimit: { max: 1200, timeWindowMs: 60000 } });
+});
