@@ -4,10 +4,11 @@ import { resolve } from 'node:path';
 import { measure, report, startProcess } from './harness.js';
 import type { BenchContext, Row, Scenario } from './context.js';
 import { directory } from './scenarios/directory.js';
+import { meetings } from './scenarios/meetings.js';
 
 // `npm run bench [scenario …]`: starts the API and a bare baseline server against one fresh
 // database, measures the baseline first, then each scenario, and prints ratios to the baseline.
-const scenarios: Record<string, Scenario> = { directory };
+const scenarios: Record<string, Scenario> = { directory, meetings };
 
 async function database(): Promise<{ url: string; drop(): Promise<void> }> {
   if (!process.env.DATABASE_URL) {
