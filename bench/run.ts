@@ -5,10 +5,13 @@ import { measure, report, startProcess } from './harness.js';
 import type { BenchContext, Row, Scenario } from './context.js';
 import { directory } from './scenarios/directory.js';
 import { meetings } from './scenarios/meetings.js';
+import { search } from './scenarios/search.js';
+import { webhooks } from './scenarios/webhooks.js';
+import { effectiveness } from './scenarios/effectiveness.js';
 
 // `npm run bench [scenario …]`: starts the API and a bare baseline server against one fresh
 // database, measures the baseline first, then each scenario, and prints ratios to the baseline.
-const scenarios: Record<string, Scenario> = { directory, meetings };
+const scenarios: Record<string, Scenario> = { directory, meetings, search, webhooks, effectiveness };
 
 async function database(): Promise<{ url: string; drop(): Promise<void> }> {
   if (!process.env.DATABASE_URL) {
