@@ -5,7 +5,9 @@
 //   npx tsx bench/materials-rss.ts            (DATABASE_URL or the local PostgreSQL of the tests)
 //
 // The server runs in a child process of its own, so that the client's buffers are not counted;
-// the client streams too (a generated body, a hashed download).
+// the client streams too (a generated body, a hashed download). TRACE_GC=1 shows the server's GCs.
+// Measured 2026-11: ~54 MiB (about 35 MiB of it during the upload). Before uploads went through a
+// binary COPY, query parameters (hex strings and copies per piece) made it ~80 MiB.
 import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';

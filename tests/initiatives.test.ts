@@ -56,6 +56,15 @@ t.test('initiatives: create with members in sync, read, list with filters, hand 
   const stale = await api.patch(`/v1/initiatives/${id}`, { title: 'x' }, { 'if-match': '"v1"' });
   t.equal(stale.status, 412);
 
+  const body = { title: 'Retried', sponsorId: alice, ownerId: bob };
+  const original = await api.post('/v1/initiatives', body, { 'idempotency-key': 'ini-retry-1' });
+  const again = await api.post('/v1/initiatives', body, { 'idempotency-key': 'ini-retry-1' });
+  t.equal(again.status, 201);
+  t.equal(again.headers['idempotent-replayed'], 'true');
+  t.equal(again.body.id, original.body.id, 'a retried create replays the first answer');
+  t.equal((await api.post('/v1/initiatives', { ...body, title: 'Other' }, { 'idempotency-key': 'ini-retry-1' })).status, 422);
+  t.equal((await api.del(`/v1/initiatives/${original.body.id}`)).status, 204);
+
   const audit = await api.get(`/v1/audit-events?entityType=initiative&entityId=${id}`);
   t.match(audit.body.data, [
     { action: 'create', changes: { title: { before: null, after: '跨部门审批提速' }, departmentIds: { after: [fin, ops] } } },
@@ -229,6 +238,11 @@ t.test('delete: refused while a meeting belongs to the initiative; otherwise goa
   const refused = await api.del(`/v1/initiatives/${kept}`);
   t.equal(refused.status, 409);
   t.match(refused.body.detail, /1 meeting/);
+  const tracked = (await api.post('/v1/initiatives', { title: 'Tracked', sponsorId: alice, ownerId: bob })).body.id as string;
+  await api.database.sql`insert into issues (organization_id, title, initiative_id) values (${api.organizationId}, 'i', ${tracked})`;
+  t.equal((await api.del(`/v1/initiatives/${tracked}`)).status, 409, 'an issue still refers to it');
+  t.equal((await api.get(`/v1/initiatives/${tracked}`)).status, 200, 'and nothing was deleted');
+  t.equal((await api.get(`/v1/initiatives/${tracked}/members`)).body.data.length, 2);
 
   t.equal((await api.del(`/v1/initiatives/${id}`, { 'if-match': '"v9"' })).status, 412);
   t.equal((await api.del(`/v1/initiatives/${id}`)).status, 204);

@@ -38,7 +38,7 @@ export interface FilePart {
   data: Buffer;
 }
 
-/** A multipart/form-data body built by hand, parts in the order given. */
+/** A multipart/form-data body built by hand, parts in the order given, names in raw UTF-8 as browsers send them. */
 export function multipartBody(parts: ({ field: string; value: string } | FilePart)[]) {
   const boundary = `----liaison${randomBytes(8).toString('hex')}`;
   const chunks: Buffer[] = [];
@@ -46,10 +46,9 @@ export function multipartBody(parts: ({ field: string; value: string } | FilePar
     if ('field' in p) {
       chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${p.field}"\r\n\r\n${p.value}\r\n`));
     } else {
-      const encoded = encodeURIComponent(p.fileName);
       chunks.push(
         Buffer.from(
-          `--${boundary}\r\nContent-Disposition: form-data; name="${p.name ?? 'file'}"; filename="${encoded}"; filename*=UTF-8''${encoded}\r\nContent-Type: ${p.type ?? 'application/octet-stream'}\r\n\r\n`,
+          `--${boundary}\r\nContent-Disposition: form-data; name="${p.name ?? 'file'}"; filename="${p.fileName}"\r\nContent-Type: ${p.type ?? 'application/octet-stream'}\r\n\r\n`,
         ),
         p.data,
         Buffer.from('\r\n'),

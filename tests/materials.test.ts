@@ -1,8 +1,15 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import { MaterialShared } from '../src/materials/events.js';
-import { buildTestApp, uniq } from './helpers.js';
+import { and, eq } from 'drizzle-orm';
+import { events } from '../db/schema/index.js';
+import { buildTestApp, uniq, type TestApp } from './helpers.js';
 import { insertAgendaItem, insertMeeting, materialCounts, pdfBytes, upload } from './materials-helpers.js';
+
+// The event log API shows an event once no older transaction is in flight anywhere in the cluster;
+// read the rows directly so that parallel test files cannot delay them.
+const sharedEvents = (api: TestApp) =>
+  api.database.db.select().from(events).where(and(eq(events.organizationId, api.organizationId), eq(events.type, 'material.shared'))).orderBy(events.seq);
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -77,10 +84,9 @@ t.test('material.shared is emitted only once invitations are out, with summary, 
   const pdf = pdfBytes(500);
   const shared = await upload(api, api, `/v1/meetings/${invited.id}/materials`, [{ field: 'title', value: 'Proposal' }, { fileName: 'proposal.pdf', data: pdf }]);
   t.equal(shared.status, 201);
-  const events = await api.get('/v1/events?type=material.shared');
-  t.equal(events.status, 200);
-  t.equal(events.body.data.length, 1);
-  const data = events.body.data[0].data;
+  const events = await sharedEvents(api);
+  t.equal(events.length, 1);
+  const data = events[0]!.data;
   t.ok(MaterialShared.safeParse(data).success, 'the payload is what the catalogue declares');
   t.match(data, {
     material: { id: shared.body.id, title: 'Proposal', kind: 'file', sizeBytes: 500, sha256: sha(pdf), contentType: 'application/pdf', version: 1, contentVersion: 1 },
@@ -91,9 +97,9 @@ t.test('material.shared is emitted only once invitations are out, with summary, 
 
   const v2 = await upload(api, api, `/v1/materials/${shared.body.id}/versions`, [{ fileName: 'proposal-v2.pdf', data: pdfBytes(600) }]);
   t.equal(v2.status, 201);
-  const after = await api.get('/v1/events?type=material.shared');
-  t.equal(after.body.data.length, 2, 'a new version is shared again');
-  t.match(after.body.data[1].data, { material: { fileName: 'proposal-v2.pdf', contentVersion: 2, version: 2 }, contentVersion: 2, version: 2 });
+  const after = await sharedEvents(api);
+  t.equal(after.length, 2, 'a new version is shared again');
+  t.match(after[1]!.data, { material: { fileName: 'proposal-v2.pdf', contentVersion: 2, version: 2 }, contentVersion: 2, version: 2 });
 });
 
 t.test('versions: the old ones stay readable; the kind never changes', async (t) => {
@@ -168,9 +174,9 @@ t.test('acknowledgements: once per person and version', async (t) => {
   const onlyV2 = await api.get(`${url}?contentVersion=2`);
   t.equal(onlyV2.body.data.length, 1);
 
-  const before = await materialCounts(api);
   const other = await api.newOrganization();
   const stranger = await other.post('/v1/people', { name: 'Outsider', email: `${uniq('out')}@example.com` });
+  const before = await materialCounts(api);
   const foreign = await api.post(url, { personId: stranger.body.id });
   t.equal(foreign.status, 400);
   t.match(foreign.body.errors, [{ path: 'body.personId' }]);

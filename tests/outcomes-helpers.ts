@@ -1,3 +1,6 @@
+import { eq } from 'drizzle-orm';
+import { agendaItems, meetingParticipants, meetings } from '../db/schema/index.js';
+import type { Db } from '../src/platform/database.js';
 import type { Caller } from './helpers.js';
 import { uniq } from './helpers.js';
 
@@ -16,46 +19,57 @@ export async function person(api: Caller, name: string, departmentId: string | n
   return res.body as { id: string; name: string; email: string; departmentId: string | null };
 }
 
-/** A meeting with participants and agenda items; `status` drives it through the lifecycle routes. */
-export async function meeting(
-  api: Caller,
-  opts: {
-    title?: string;
-    participantIds?: string[];
-    agenda?: { title: string; status?: string }[];
-    status?: 'draft' | 'scheduled' | 'in_progress' | 'completed' | 'cancelled';
-    startsAt?: string;
-    initiativeId?: string;
-    objective?: string;
-  } = {},
-) {
-  const startsAt = opts.startsAt ?? '2026-03-02T09:00:00.000Z';
-  const res = await api.post('/v1/meetings', {
-    title: opts.title ?? uniq('Meeting'),
-    objective: opts.objective,
-    startsAt,
-    endsAt: new Date(new Date(startsAt).getTime() + 3600_000).toISOString(),
-    timeZone: 'Asia/Shanghai',
-    initiativeId: opts.initiativeId,
-    participants: (opts.participantIds ?? []).map((personId) => ({ personId })),
-    agendaItems: (opts.agenda ?? []).map((a) => ({ title: a.title, ...(a.status ? { status: a.status } : {}) })),
-  });
-  if (res.status !== 201) throw new Error(`meeting: ${res.status} ${res.text}`);
-  const id = res.body.id as string;
-  const status = opts.status ?? 'draft';
-  const steps: Record<string, string[]> = {
-    draft: [],
-    scheduled: ['invitations'],
-    in_progress: ['invitations', 'start'],
-    completed: ['invitations', 'start', 'end'],
-    cancelled: ['cancel'],
-  };
-  for (const step of steps[status]!) {
-    const r = await api.post(`/v1/meetings/${id}/${step}`, step === 'cancel' ? { reason: 'test' } : {});
-    if (r.status !== 200) throw new Error(`${step}: ${r.status} ${r.text}`);
-  }
-  const got = await api.get(`/v1/meetings/${id}`);
-  return got.body as { id: string; title: string; status: string; agendaItems: { id: string; title: string; status: string; position: number }[] };
+export type MeetingStatus = 'draft' | 'scheduled' | 'in_progress' | 'completed' | 'cancelled';
+export interface MeetingOpts {
+  title?: string;
+  objective?: string;
+  participantIds?: string[];
+  agenda?: { title: string; status?: string }[];
+  status?: MeetingStatus;
+  startsAt?: string;
+  initiativeId?: string;
+}
+export interface TestMeeting {
+  id: string;
+  title: string;
+  status: string;
+  agendaItems: { id: string; title: string; status: string; position: number }[];
+}
+
+/**
+ * A meeting written straight into the database (participants, agenda, status), so that these
+ * tests exercise the outcomes modules whatever state the meetings routes are in.
+ */
+export async function meetingRow(db: Db, organizationId: string, opts: MeetingOpts = {}): Promise<TestMeeting> {
+  const startsAt = new Date(opts.startsAt ?? '2026-03-02T09:00:00.000Z');
+  const [m] = await db
+    .insert(meetings)
+    .values({
+      organizationId,
+      title: opts.title ?? uniq('Meeting'),
+      objective: opts.objective ?? null,
+      initiativeId: opts.initiativeId ?? null,
+      startsAt,
+      endsAt: new Date(startsAt.getTime() + 3600_000),
+      timeZone: 'Asia/Shanghai',
+      materialsDueAt: new Date(startsAt.getTime() - 86400_000),
+      status: opts.status ?? 'draft',
+    })
+    .returning();
+  const ids = opts.participantIds ?? [];
+  if (ids.length) await db.insert(meetingParticipants).values(ids.map((personId) => ({ organizationId, meetingId: m!.id, personId })));
+  const items = opts.agenda?.length
+    ? await db
+        .insert(agendaItems)
+        .values(opts.agenda.map((a, i) => ({ organizationId, meetingId: m!.id, position: i + 1, title: a.title, status: a.status ?? 'pending' })))
+        .returning()
+    : [];
+  return { id: m!.id, title: m!.title, status: m!.status, agendaItems: items.map((i) => ({ id: i.id, title: i.title, status: i.status, position: i.position })) };
+}
+
+/** Sets a meeting's status directly (the lifecycle routes belong to the meetings module). */
+export async function setMeetingStatus(db: Db, id: string, status: MeetingStatus) {
+  await db.update(meetings).set({ status }).where(eq(meetings.id, id));
 }
 
 /** Events of one type, oldest first. */

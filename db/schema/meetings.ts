@@ -1,4 +1,5 @@
 import { boolean, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 import { people } from './directory.js';
 import { initiatives } from './initiatives.js';
 import { primaryId, tenantId, timestamps, ts } from './columns.js';
@@ -37,7 +38,11 @@ export const meetingSeries = pgTable(
     exhausted: boolean().notNull().default(false),
     ...timestamps(),
   },
-  (t) => [index('meeting_series_org_idx').on(t.organizationId, t.materializedUntil)],
+  (t) => [
+    index('meeting_series_org_idx').on(t.organizationId, t.materializedUntil),
+    // The worker's scan for series to extend runs across organisations (off the request path).
+    index('meeting_series_horizon_idx').on(t.materializedUntil).where(sql`not ${t.exhausted}`),
+  ],
 );
 
 export const meetings = pgTable(

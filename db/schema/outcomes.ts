@@ -8,7 +8,7 @@ import { primaryId, tenantId, timestamps, ts } from './columns.js';
 // Outcomes of meetings: minutes, decisions, issues and feedback. Foreign keys have no ON DELETE
 // action (except the minutes draft): deleting a meeting, person, department or agenda item that an
 // outcome names is refused by the database (409), never destroyed silently.
-// Search indexes (trigram GIN) are created in a custom migration: see 0005_outcomes_search.sql.
+// Search indexes (trigram GIN) are created in a custom migration: see 0009_outcomes_search.sql and 0012_outcomes_search_indexes.sql.
 
 export interface AttendanceEntry {
   personId: string;

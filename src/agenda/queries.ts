@@ -30,7 +30,7 @@ export function toApiAgendaItem(r: AgendaItemRow): ApiAgendaItem {
 const isoSql = (col: string) => sql.raw(`to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 
 /** The agenda of a meeting in position order as API JSON, for embedding in one query. */
-export function agendaItemJson(meetingIdSql: unknown) {
+export function agendaItemJson() {
   return sql<ApiAgendaItem[]>`coalesce((
     select json_agg(json_build_object(
       'id', ai.id, 'meetingId', ai.meeting_id, 'position', ai.position, 'title', ai.title, 'description', ai.description,
@@ -40,7 +40,7 @@ export function agendaItemJson(meetingIdSql: unknown) {
       'createdAt', ${isoSql('ai.created_at')}, 'updatedAt', ${isoSql('ai.updated_at')}, 'version', ai.version
     ) order by ai.position, ai.id)
     from agenda_items ai
-    where ai.organization_id = meetings.organization_id and ai.meeting_id = ${meetingIdSql}), '[]'::json)`;
+    where ai.organization_id = meetings.organization_id and ai.meeting_id = meetings.id), '[]'::json)`;
 }
 
 export async function listAgenda(db: DbOrTx, organizationId: string, meetingId: string): Promise<AgendaItemRow[]> {

@@ -20,7 +20,7 @@ export async function addAgendaItem(rec: ChangeRecorder, meetingId: string, inpu
     .update(agendaItems)
     .set({ position: sql`${agendaItems.position} + 1` })
     .where(and(inMeeting(rec.organizationId, meetingId), gte(agendaItems.position, position), sql`${agendaItems.id} <> ${created!.id}`));
-  const [row] = await rec.tx.update(agendaItems).set({ position }).where(eq(agendaItems.id, created!.id)).returning();
+  const [row] = await rec.tx.update(agendaItems).set({ position }).where(and(eq(agendaItems.organizationId, rec.organizationId), eq(agendaItems.id, created!.id))).returning();
   return toApiAgendaItem(row!);
 }
 
@@ -36,7 +36,7 @@ export async function updateAgendaItem(rec: ChangeRecorder, meetingId: string, i
   const [row] = await rec.tx
     .update(agendaItems)
     .set({ ...patch, updatedAt: new Date(), version: current.version + 1 })
-    .where(eq(agendaItems.id, id))
+    .where(and(eq(agendaItems.organizationId, rec.organizationId), eq(agendaItems.id, id)))
     .returning();
   const after = toApiAgendaItem(row!);
   await rec.audit({ action: 'update', entityType: 'agenda_item', entityId: id, before: toApiAgendaItem(current), after });
@@ -48,7 +48,7 @@ export async function deleteAgendaItem(rec: ChangeRecorder, meetingId: string, i
   assertMeetingEditable(meeting);
   const current = await findAgendaItem(rec.tx, rec.organizationId, meetingId, id, { forUpdate: true });
   checkVersion(current.version);
-  await rec.tx.delete(agendaItems).where(eq(agendaItems.id, id));
+  await rec.tx.delete(agendaItems).where(and(eq(agendaItems.organizationId, rec.organizationId), eq(agendaItems.id, id)));
   await rec.tx
     .update(agendaItems)
     .set({ position: sql`${agendaItems.position} - 1` })

@@ -102,6 +102,7 @@ export async function updateDecision(rec: ChangeRecorder, id: string, patch: Dec
   const { status, reason, supporters, objections, supersedesId, decidedAt, ...fields } = patch;
   if (reason !== undefined && status !== 'revoked') throw new BadRequest('`reason` is only for revoking (`status: revoked`).', [{ path: 'body.reason', message: 'only with status revoked' }]);
   if (status === 'revoked' && !reason) throw new BadRequest('Revoking a decision needs a `reason`.', [{ path: 'body.reason', message: 'required to revoke' }]);
+  if (supersedesId === id) throw new BadRequest('A decision cannot supersede itself.', [{ path: 'body.supersedesId', message: 'names this decision' }]);
   if (current.status !== 'active') throw new Conflict(`The decision is ${current.status}; it can no longer be changed.`);
   if (supersedesId !== undefined && current.supersedesId && current.supersedesId !== supersedesId) {
     throw new Conflict('The decision already supersedes another decision.');

@@ -37,6 +37,23 @@ export async function eventPosition(db: DbOrTx, organizationId: string, eventId:
 }
 
 /**
+ * The log's visibility horizon: every event with a smaller txid has committed (or never will).
+ * It is the oldest transaction still in flight when the statement's snapshot was taken, as the
+ * comment in db/schema/platform.ts explains, but leaving out transactions that pg_stat_activity
+ * shows running in another database of the cluster: they cannot write our events, and without
+ * this one long transaction anywhere in the cluster would hold every stream back. Everything is
+ * judged against the one statement snapshot; a transaction whose database cannot be told (it
+ * finished meanwhile, or belongs to a role whose sessions we may not inspect) still holds the
+ * horizon, so the rule only ever errs towards waiting.
+ */
+export const visibilityHorizon = sql`(
+  select coalesce(min(x::text::bigint), pg_snapshot_xmax(pg_current_snapshot())::text::bigint)
+  from pg_snapshot_xip(pg_current_snapshot()) as x
+  where x::text::bigint % 4294967296 not in (
+    select backend_xid::text::bigint from pg_stat_activity
+    where backend_xid is not null and datname is distinct from current_database()))`;
+
+/**
  * Events in log order after a position. Only rows whose writing transaction is older than every
  * transaction still in flight are returned (see db/schema/platform.ts), so a reader that follows
  * positions never skips an event that commits later.
@@ -46,16 +63,17 @@ export async function readEvents(
   organizationId: string,
   q: { after?: [string, string] | null; types?: string[]; from?: string; to?: string; limit: number },
 ): Promise<EventRow[]> {
-  const conds: SQL[] = [sql`organization_id = ${organizationId}`, sql`txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint`];
+  const conds: SQL[] = [sql`organization_id = ${organizationId}`, sql`txid < ${visibilityHorizon}`];
   if (q.after) conds.push(sql`(txid, seq) > (${q.after[0]}::bigint, ${q.after[1]}::bigint)`);
   const tf = typeFilter(q.types);
   if (tf) conds.push(tf);
   if (q.from) conds.push(sql`occurred_at >= ${q.from}::timestamptz`);
   if (q.to) conds.push(sql`occurred_at < ${q.to}::timestamptz`);
+  // The order names the table's columns: bare `txid, seq` would sort the text output columns.
   return (await db.execute(sql`
     select id, type, occurred_at, data, txid::text, seq::text from events
     where ${sql.join(conds, sql` and `)}
-    order by txid, seq limit ${q.limit}`)) as unknown as EventRow[];
+    order by events.txid, events.seq limit ${q.limit}`)) as unknown as EventRow[];
 }
 
 export async function findEvent(db: DbOrTx, organizationId: string, id: string) {

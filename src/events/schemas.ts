@@ -9,3 +9,12 @@ export const Event = z
     data: z.record(z.string(), z.unknown()),
   })
   .meta({ id: 'Event' });
+
+export const EventType = z
+  .object({
+    type: z.string(),
+    description: z.string(),
+    schema: z.record(z.string(), z.unknown()).describe('JSON Schema (2020-12) of the event’s `data`.'),
+    example: z.record(z.string(), z.unknown()).describe('An example `data`.'),
+  })
+  .meta({ id: 'EventType' });

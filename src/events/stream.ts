@@ -4,7 +4,7 @@ import type postgres from 'postgres';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../platform/database.js';
 import { EVENTS_CHANNEL } from './outbox.js';
-import { readEvents, toApiEvent } from './queries.js';
+import { readEvents, toApiEvent, typeFilter, visibilityHorizon } from './queries.js';
 
 const HEARTBEAT_MS = 15_000;
 const BATCH = 200;
@@ -115,12 +115,15 @@ class EventStream {
     }
   }
 
-  /** Committed events after our position that an older, still open transaction keeps invisible. */
+  /**
+   * Whether any event of ours lies beyond the position: committed but still held back behind an
+   * older open transaction, or made visible just after our read. Either way, read again soon.
+   */
   private async heldBack(): Promise<boolean> {
+    const types = typeFilter(this.types);
     const rows = await this.db.execute(sql`
       select 1 from events where organization_id = ${this.organizationId}
-        and txid >= pg_snapshot_xmin(pg_current_snapshot())::text::bigint
-        and (txid, seq) > (${this.position[0]}::bigint, ${this.position[1]}::bigint) limit 1`);
+        and (txid, seq) > (${this.position[0]}::bigint, ${this.position[1]}::bigint) ${types ? sql`and ${types}` : sql``} limit 1`);
     return rows.length > 0;
   }
 }
@@ -141,18 +144,27 @@ export class EventHub {
 
   /** The position every event committed from now on comes after: no visible row is ahead of it. */
   async currentPosition(): Promise<Position> {
-    const [row] = (await this.db.execute(sql`select (pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1)::text as txid`)) as unknown as [{ txid: string }];
+    const [row] = (await this.db.execute(sql`select (${visibilityHorizon} - 1)::text as txid`)) as unknown as [{ txid: string }];
     return [row.txid, '9223372036854775807'];
   }
 
-  async open(organizationId: string, res: ServerResponse, position: Position, types: string[] | undefined) {
+  /** Starts the LISTEN on first use; called before a stream is opened so a failure is a 503, not a broken stream. */
+  async listen() {
     this.listening ??= this.sql.listen(
       EVENTS_CHANNEL,
       (org) => this.wake(org),
       // Also on reconnect: notifications may have been missed meanwhile.
       () => this.wakeAll(),
     );
-    await this.listening;
+    try {
+      await this.listening;
+    } catch (err) {
+      this.listening = null;
+      throw err;
+    }
+  }
+
+  open(organizationId: string, res: ServerResponse, position: Position, types: string[] | undefined) {
     this.heartbeat ??= setInterval(() => this.each((s) => s.heartbeat()), HEARTBEAT_MS);
     const set = this.byOrg.get(organizationId) ?? new Set();
     this.byOrg.set(organizationId, set);

@@ -8,10 +8,10 @@ import { assertAllReferences, assertReferences } from '../platform/references.js
 import { iso } from '../platform/schemas.js';
 import { toApiGoal } from './goals.js';
 import { syncLeadMembers, toApiMember } from './members.js';
-import type { InitiativePatch, NewInitiative } from './schemas.js';
+import type { InitiativePatch, initiativeStatuses, NewInitiative } from './schemas.js';
 
 type Row = typeof initiatives.$inferSelect;
-type Status = NewInitiative['status'] | 'completed' | 'cancelled';
+type Status = (typeof initiativeStatuses)[number];
 
 export function toApiInitiative(r: Row, departmentIds: string[]) {
   return {
@@ -21,7 +21,7 @@ export function toApiInitiative(r: Row, departmentIds: string[]) {
     sponsorId: r.sponsorId,
     ownerId: r.ownerId,
     departmentIds,
-    status: r.status as NonNullable<Status>,
+    status: r.status as Status,
     startDate: r.startDate,
     targetDate: r.targetDate,
     createdAt: iso(r.createdAt)!,

@@ -74,12 +74,3 @@ export async function listIssues(db: DbOrTx, organizationId: string, q: IssueLis
     .orderBy(issues.createdAt, issues.id)
     .limit(q.limit + 1);
 }
-
-/** Issues of a meeting (raised in it) in creation order, for minutes snapshots. */
-export async function issuesOfMeeting(db: DbOrTx, organizationId: string, meetingId: string): Promise<IssueRow[]> {
-  return db
-    .select()
-    .from(issues)
-    .where(and(eq(issues.organizationId, organizationId), eq(issues.meetingId, meetingId)))
-    .orderBy(issues.createdAt, issues.id);
-}

@@ -3,7 +3,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ChangeRecorder } from '../platform/changes.js';
-import { HttpProblem } from '../platform/errors.js';
+import { BadRequest, HttpProblem } from '../platform/errors.js';
 import { checkIfMatch, setEtag } from '../platform/etag.js';
 import { mutate } from '../platform/mutation.js';
 import { createdKey, listOf, page, pageQuery } from '../platform/pagination.js';
@@ -11,7 +11,7 @@ import { errorResponses, Id } from '../platform/schemas.js';
 import { acknowledge, acknowledgedKey, listAcknowledgements, toApiAcknowledgement } from './acknowledgements.js';
 import { contentDisposition } from './content-type.js';
 import { addVersion, assertKind, assertMeetingOpen, createMaterial, deleteMaterial, findMaterial, findMaterialMeeting, findVersion, listMaterials, listVersions, toApiMaterial, toApiVersion, updateMaterial, type Content } from './materials.js';
-import { Acknowledgement, ContentQuery, Material, MaterialPatch, MaterialVersion, NewAcknowledgement, NewLinkMaterial, NewLinkVersion, parseUploadFields, refuseFields } from './schemas.js';
+import { Acknowledgement, ContentQuery, Material, MaterialPatch, MaterialVersion, NewAcknowledgement, NewLinkMaterial, NewLinkVersion, jsonOrForm, parseUploadFields, refuseFields, uploadForm, versionForm } from './schemas.js';
 import { fileStream } from './storage.js';
 import { MAX_FIELDS, MultipartUpload } from './upload.js';
 
@@ -27,7 +27,14 @@ async function jsonOrMultipart(req: FastifyRequest) {
   }
 }
 
-/** Strong comparison of If-None-Match with the download's ETag (RFC 9110 §13.1.2 allows weak). */
+/** The JSON body, or null for a multipart request (read later, as a stream). */
+function jsonBody<T>(req: FastifyRequest, body: T | null): T | null {
+  if (req.isMultipart()) return null;
+  if (body === null) throw new BadRequest('The body must be a JSON object.', [{ path: 'body', message: 'expected object' }]);
+  return body;
+}
+
+/** If-None-Match against the download's ETag, by weak comparison as RFC 9110 §13.1.2 prescribes. */
 function notModified(req: FastifyRequest, etag: string): boolean {
   const header = req.headers['if-none-match'];
   if (!header) return false;
@@ -56,15 +63,15 @@ export const materialRoutes: FastifyPluginAsyncZod = async (app) => {
       operationId: 'createMaterial', tags, summary: 'Share a pre-read: a link (JSON) or a file (multipart/form-data)',
       description:
         'A link as `application/json`, or a file as `multipart/form-data` with a `file` part and optional `title`, `agendaItemId` and `required` fields. Files are limited to `LIAISON_MATERIAL_MAX_BYTES` (413 beyond); an empty file is 400. `late` is set when shared after the meeting\'s `materialsDueAt`; sharing after the invitations went out emits `material.shared`. A cancelled or completed meeting refuses new materials (409).',
-      consumes: ['application/json', 'multipart/form-data'],
       params: meetingParams,
-      body: NewLinkMaterial.optional(),
+      // A multipart body is read in the handler as a stream, so validation sees it as null.
+      body: jsonOrForm(NewLinkMaterial, 'NewLinkMaterial', uploadForm),
       response: { 201: Material, ...errorResponses },
     },
   }, async (req, reply) => {
     const org = req.auth.organizationId;
     const meetingId = req.params.meetingId;
-    const body = req.body;
+    const body = jsonBody(req, req.body);
     const material = body
       ? await mutate(req, reply, 201, async (rec) => {
           const meeting = await findMaterialMeeting(rec.tx, org, meetingId, { lock: true });
@@ -159,15 +166,14 @@ export const materialRoutes: FastifyPluginAsyncZod = async (app) => {
       operationId: 'createMaterialVersion', tags, summary: 'Share a new version of a material',
       description:
         'A link material takes JSON `{ "url": … }`; a file material takes `multipart/form-data` with a `file` part (409 for the other kind). Earlier versions stay readable (`GET …/content?version=N`). Emits `material.shared` when the meeting\'s invitations are out.',
-      consumes: ['application/json', 'multipart/form-data'],
       params: materialParams,
-      body: NewLinkVersion.optional(),
+      body: jsonOrForm(NewLinkVersion, 'NewLinkVersion', versionForm),
       response: { 201: Material, ...errorResponses },
     },
   }, async (req, reply) => {
     const org = req.auth.organizationId;
     const id = req.params.materialId;
-    const body = req.body;
+    const body = jsonBody(req, req.body);
     const lockOpen = async (rec: ChangeRecorder, kind: 'link' | 'file') => {
       const current = await findMaterial(rec.tx, org, id, { forUpdate: true });
       assertKind(current, kind);

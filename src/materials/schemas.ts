@@ -15,6 +15,30 @@ export const NewLinkMaterial = z
       'A link shared as a pre-read (`application/json`). To share a file instead, send `multipart/form-data` with a `file` part and the optional fields `title` (default: the file name), `agendaItemId` and `required` (`true`/`false`).',
   });
 
+const formField = (description: string, extra: Record<string, unknown> = {}) => ({ type: 'string', description, ...extra });
+
+/**
+ * A create or new-version request body: JSON for a link, or null when the request is multipart
+ * (the file is read as a stream in the handler). The OpenAPI document gets one schema per media
+ * type, the multipart one describing the form.
+ */
+export function jsonOrForm<T extends z.ZodType>(json: T, ref: string, form: Record<string, unknown>) {
+  return json.nullable().meta({
+    content: {
+      'application/json': { schema: { $ref: `#/components/schemas/${ref}` } },
+      'multipart/form-data': { schema: { type: 'object', required: ['file'], properties: form, additionalProperties: false } },
+    },
+  });
+}
+
+export const uploadForm = {
+  file: formField('The file, with its name and Content-Type; at most LIAISON_MATERIAL_MAX_BYTES.', { format: 'binary' }),
+  title: formField('Default: the file name.', { maxLength: 300 }),
+  agendaItemId: formField('An agenda item of the same meeting.', { format: 'uuid' }),
+  required: formField('Participants are expected to read it before the meeting.', { enum: ['true', 'false'] }),
+};
+export const versionForm = { file: uploadForm.file };
+
 export const MaterialPatch = z.strictObject({ title: text(300), agendaItemId, required: z.boolean() }).partial().meta({ id: 'MaterialPatch' });
 
 export const NewLinkVersion = z
@@ -68,11 +92,11 @@ export const NewAcknowledgement = z
     personId: Id.describe('A person of the organisation who has read the material.'),
     contentVersion: z.number().int().min(1).max(1_000_000).optional().describe('The version read; default the current one.'),
   })
-  .meta({ id: 'NewAcknowledgement' });
+  .meta({ id: 'NewMaterialAcknowledgement' });
 
 export const Acknowledgement = z
   .object({ id: Id, materialId: Id, contentVersion: z.number().int(), personId: Id, acknowledgedAt: Timestamp })
-  .meta({ id: 'Acknowledgement' });
+  .meta({ id: 'MaterialAcknowledgement' });
 
 export const ContentQuery = z.object({
   version: z.coerce.number().int().min(1).max(1_000_000).optional().describe('A content version number from `GET …/versions`; default the current one.'),

@@ -1,10 +1,9 @@
 import ical, { ICalAttendeeRole, ICalAttendeeStatus, ICalCalendarMethod, ICalEventStatus, type ICalCalendar, type ICalEventData } from 'ical-generator';
 import { and, eq, inArray, isNotNull } from 'drizzle-orm';
-import { meetings, meetingSeries, people } from '../../db/schema/index.js';
+import { agendaItems, meetingParticipants, meetings, meetingSeries, people } from '../../db/schema/index.js';
 import type { DbOrTx } from '../platform/database.js';
 import type { ApiAgendaItem } from '../agenda/schemas.js';
 import { toApiAgendaItem, type AgendaItemRow } from '../agenda/queries.js';
-import { agendaItems, meetingParticipants } from '../../db/schema/index.js';
 import type { MeetingRow } from './queries.js';
 import { wallString } from './recurrence.js';
 import { vtimezone } from './vtimezone.js';

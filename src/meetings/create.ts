@@ -4,7 +4,7 @@ import { BadRequest } from '../platform/errors.js';
 import { assertReferences } from '../platform/references.js';
 import { appendAgendaItems, type AgendaItemInput } from '../agenda/queries.js';
 import { assertMeetingTimes, assertPeople, loadMeetingDetail, toApiMeeting, type MeetingRow } from './queries.js';
-import { normaliseRecurrence, occurrences } from './recurrence.js';
+import { coveredUntil, normaliseRecurrence, occurrences } from './recurrence.js';
 import type { ApiMeetingDetail, NewMeeting } from './schemas.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -119,7 +119,7 @@ export async function createMeeting(rec: ChangeRecorder, input: CreateMeetingInp
         firstStartsAt: startsAt,
         durationMinutes: Math.round((endsAt.getTime() - startsAt.getTime()) / 60000),
         materialsLeadMinutes: Math.round((startsAt.getTime() - materialsDueAt.getTime()) / 60000),
-        materializedUntil: until,
+        materializedUntil: coveredUntil(starts, until),
         participants: template,
       })
       .returning();

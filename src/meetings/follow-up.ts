@@ -1,5 +1,5 @@
-import { and, asc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
-import { agendaItems, issues, meetingParticipants } from '../../db/schema/index.js';
+import { and, asc, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
+import { agendaItems, issues, meetingParticipants, meetings } from '../../db/schema/index.js';
 import type { ChangeRecorder } from '../platform/changes.js';
 import { appendAgendaItems, type AgendaItemInput } from '../agenda/queries.js';
 import type { ApiAgendaItem } from '../agenda/schemas.js';
@@ -7,7 +7,7 @@ import { toApiIssue } from '../issues/queries.js';
 import type { ApiIssue } from '../issues/schemas.js';
 import { emitIssueUpdated } from '../issues/service.js';
 import { createMeeting, type CreateMeetingInput } from './create.js';
-import { assertMeetingEditable, findMeeting, loadMeetingDetail } from './queries.js';
+import { assertMeetingEditable, findMeeting, loadMeetingDetail, type MeetingRow } from './queries.js';
 import type { ApiMeetingDetail, NewParticipant } from './schemas.js';
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
@@ -102,6 +102,29 @@ export async function carryOverInto(rec: ChangeRecorder, fromMeetingId: string, 
     }
   }
   return { agendaItems: created, issues: updatedIssues };
+}
+
+/**
+ * For an occurrence of a series that just ended: carries what it left open onto the next
+ * occurrence that has not started (skipping cancelled ones). Returns null when there is none.
+ * The meetings module's `…/end` calls this in the ending transaction.
+ */
+export async function carryOverToNextOccurrence(rec: ChangeRecorder, ended: Pick<MeetingRow, 'id' | 'seriesId' | 'startsAt'>): Promise<CarriedOver | null> {
+  if (!ended.seriesId) return null;
+  const [next] = await rec.tx
+    .select({ id: meetings.id })
+    .from(meetings)
+    .where(
+      and(
+        eq(meetings.organizationId, rec.organizationId),
+        eq(meetings.seriesId, ended.seriesId),
+        gt(meetings.startsAt, ended.startsAt),
+        inArray(meetings.status, ['draft', 'scheduled']),
+      ),
+    )
+    .orderBy(asc(meetings.startsAt))
+    .limit(1);
+  return next ? carryOverInto(rec, ended.id, next.id) : null;
 }
 
 export type FollowUpInput = Partial<Omit<CreateMeetingInput, 'recurrence' | 'followUpOfId' | 'participants'>> & {

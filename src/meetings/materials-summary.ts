@@ -3,9 +3,9 @@ import type { ApiMaterialSummary } from './schemas.js';
 
 /**
  * The meeting's materials as summaries (MaterialSummary), a JSON aggregate for embedding in the
- * meeting's one detail query. The materials table belongs to the materials module.
+ * meeting's one detail query (correlated with the outer `meetings` row). The materials table belongs to the materials module.
  */
-export function materialSummariesJson(meetingIdSql: unknown, organizationIdSql: unknown) {
+export function materialSummariesJson() {
   return sql<ApiMaterialSummary[]>`coalesce((
     select json_agg(json_build_object(
       'id', mt.id, 'title', mt.title, 'kind', mt.kind, 'url', mt.url, 'fileName', mt.file_name, 'contentType', mt.content_type,
@@ -14,5 +14,5 @@ export function materialSummariesJson(meetingIdSql: unknown, organizationIdSql: 
       'sharedAt', to_char(mt.shared_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'version', mt.version
     ) order by mt.created_at, mt.id)
     from materials mt
-    where mt.organization_id = ${organizationIdSql} and mt.meeting_id = ${meetingIdSql}), '[]'::json)`;
+    where mt.organization_id = meetings.organization_id and mt.meeting_id = meetings.id), '[]'::json)`;
 }

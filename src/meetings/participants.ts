@@ -28,7 +28,7 @@ export function toApiParticipant(r: Row, p: PersonBits): ApiParticipant {
 
 export async function listParticipants(db: DbOrTx, organizationId: string, meetingId: string): Promise<ApiParticipant[]> {
   const [row] = await db
-    .select({ list: participantJson(meetings.id) })
+    .select({ list: participantJson() })
     .from(meetings)
     .where(and(eq(meetings.organizationId, organizationId), eq(meetings.id, meetingId)));
   if (!row) throw new NotFound('Meeting');

@@ -79,8 +79,11 @@ export async function meetingApi(db: DbOrTx, row: MeetingRow): Promise<ApiMeetin
 
 const isoSql = (col: unknown) => sql`to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
+// The embedding subqueries below are correlated with the outer `meetings` row by name (drizzle
+// writes unqualified columns in a one-table select, which would be ambiguous inside them).
+
 /** Participants with the person's name, e-mail and department, as API JSON, for embedding. */
-export function participantJson(meetingIdSql: unknown) {
+export function participantJson() {
   return sql<ApiParticipant[]>`coalesce((
     select json_agg(json_build_object(
       'personId', mp.person_id, 'name', p.name, 'email', p.email, 'departmentId', p.department_id,
@@ -88,7 +91,7 @@ export function participantJson(meetingIdSql: unknown) {
       'createdAt', ${isoSql(sql`mp.created_at`)}, 'updatedAt', ${isoSql(sql`mp.updated_at`)}, 'version', mp.version
     ) order by mp.created_at, p.name, mp.person_id)
     from meeting_participants mp join people p on p.id = mp.person_id and p.organization_id = mp.organization_id
-    where mp.organization_id = ${meetings.organizationId} and mp.meeting_id = ${meetingIdSql}), '[]'::json)`;
+    where mp.organization_id = meetings.organization_id and mp.meeting_id = meetings.id), '[]'::json)`;
 }
 
 /**
@@ -99,9 +102,9 @@ export async function loadMeetingDetail(db: DbOrTx, organizationId: string, id: 
   const [row] = await db
     .select({
       meeting: meetings,
-      participants: participantJson(meetings.id),
-      agendaItems: agendaItemJson(meetings.id),
-      materials: materialSummariesJson(meetings.id, meetings.organizationId),
+      participants: participantJson(),
+      agendaItems: agendaItemJson(),
+      materials: materialSummariesJson(),
     })
     .from(meetings)
     .where(and(eq(meetings.organizationId, organizationId), eq(meetings.id, id)));

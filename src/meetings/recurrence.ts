@@ -65,11 +65,17 @@ export function normaliseRecurrence(recurrence: string): string {
   return recurrence.trim().replace(/^RRULE:/i, '').toUpperCase();
 }
 
+/** At most this many occurrences are materialised in one pass. */
+export const OCCURRENCE_BATCH = 400;
+
+/** How far a pass got: `until`, or just past the last start when the batch filled up first. */
+export const coveredUntil = (starts: Date[], until: Date) => (starts.length >= OCCURRENCE_BATCH ? new Date(starts.at(-1)!.getTime() + 1) : until);
+
 /**
  * Starts of the rule's occurrences in [from, until), the first being `firstStartsAt` itself when
  * it matches the rule. At most `limit` results.
  */
-export function occurrences(recurrence: string, tz: string, firstStartsAt: Date, from: Date, until: Date, limit = 400): Date[] {
+export function occurrences(recurrence: string, tz: string, firstStartsAt: Date, from: Date, until: Date, limit = OCCURRENCE_BATCH): Date[] {
   const opts = parseRule(recurrence);
   if (!opts) return [];
   const rule = new RRule({

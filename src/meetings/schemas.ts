@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Id, optionalText, resourceMeta, text, Timestamp, timeZone } from '../platform/schemas.js';
 import { AgendaItem, NewAgendaItem } from '../agenda/schemas.js';
+import { MaterialSummary, type ApiMaterialSummary } from '../materials/summary.js';
 import { validRecurrence } from './recurrence.js';
 
 export const meetingStatuses = ['draft', 'scheduled', 'in_progress', 'completed', 'cancelled'] as const;
@@ -82,25 +83,6 @@ export const RsvpAnswer = z
   .strictObject({ response: RsvpResponse })
   .meta({ id: 'RsvpAnswer' });
 
-export const MaterialSummary = z
-  .object({
-    id: Id,
-    title: z.string(),
-    kind: z.string().describe('`link` or `file`.'),
-    url: z.string().nullable(),
-    fileName: z.string().nullable(),
-    contentType: z.string().nullable(),
-    sizeBytes: z.number().int().nullable(),
-    sha256: z.string().nullable(),
-    agendaItemId: Id.nullable(),
-    required: z.boolean(),
-    contentVersion: z.number().int(),
-    late: z.boolean(),
-    sharedAt: Timestamp.nullable(),
-    version: z.number().int(),
-  })
-  .meta({ id: 'MaterialSummary' });
-
 export const meetingShape = {
   ...resourceMeta,
   initiativeId: Id.nullable(),
@@ -148,4 +130,4 @@ export type NewParticipant = z.infer<typeof NewParticipant>;
 export type ApiMeeting = z.infer<typeof Meeting>;
 export type ApiMeetingDetail = z.infer<typeof MeetingDetail>;
 export type ApiParticipant = z.infer<typeof Participant>;
-export type ApiMaterialSummary = z.infer<typeof MaterialSummary>;
+export type { ApiMaterialSummary };

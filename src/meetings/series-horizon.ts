@@ -1,10 +1,10 @@
-import { and, asc, eq, lt } from 'drizzle-orm';
+import { and, asc, eq, lt, sql } from 'drizzle-orm';
 import { meetingSeries } from '../../db/schema/index.js';
 import { ChangeRecorder } from '../platform/changes.js';
 import type { Db } from '../platform/database.js';
 import type { BackgroundTask, WorkerContext } from '../worker.js';
 import { horizonFrom, materializeOccurrences, SERIES_HORIZON_DAYS } from './create.js';
-import { occurrences } from './recurrence.js';
+import { coveredUntil, occurrences } from './recurrence.js';
 
 const SCAN_INTERVAL_MS = 10 * 60_000;
 const BATCH = 50;
@@ -24,18 +24,18 @@ export async function extendSeries(db: Db, now = new Date()): Promise<number> {
       const due = await tx
         .select()
         .from(meetingSeries)
-        .where(and(eq(meetingSeries.exhausted, false), lt(meetingSeries.materializedUntil, target)))
+        .where(and(sql`not ${meetingSeries.exhausted}`, lt(meetingSeries.materializedUntil, target))) // literal: matches meeting_series_horizon_idx
         .orderBy(asc(meetingSeries.materializedUntil))
         .limit(BATCH)
         .for('update', { skipLocked: true });
       let made = 0;
       for (const s of due) {
         const rec = new ChangeRecorder(tx, { organizationId: s.organizationId, actorKeyId: null, requestId: null });
-        const until = horizonFrom(s.firstStartsAt, now);
-        const starts = occurrences(s.recurrence, s.timeZone, s.firstStartsAt, s.materializedUntil, until);
+        const starts = occurrences(s.recurrence, s.timeZone, s.firstStartsAt, s.materializedUntil, horizonFrom(s.firstStartsAt, now));
+        const until = coveredUntil(starts, horizonFrom(s.firstStartsAt, now));
         const rows = await materializeOccurrences(rec, s, starts);
         const more = occurrences(s.recurrence, s.timeZone, s.firstStartsAt, until, new Date(until.getTime() + 3660 * 24 * 3600 * 1000), 1).length > 0;
-        await tx.update(meetingSeries).set({ materializedUntil: until, exhausted: !more }).where(eq(meetingSeries.id, s.id));
+        await tx.update(meetingSeries).set({ materializedUntil: until, exhausted: !more }).where(and(eq(meetingSeries.organizationId, s.organizationId), eq(meetingSeries.id, s.id)));
         made += rows.length;
       }
       return { due: due.length, made };

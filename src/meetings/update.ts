@@ -15,7 +15,7 @@ const significant = ['startsAt', 'endsAt', 'timeZone', 'location', 'onlineUrl'] 
 const textFields = ['title', 'objective', 'location', 'onlineUrl', 'organizerId', 'initiativeId', 'timeZone'] as const;
 
 /** The new values of one meeting under a patch; times of other occurrences move by the same amounts. */
-function applyPatch(m: MeetingRow, patch: MeetingPatch, startShift: number, newDuration: number | null, dueLead: number | null) {
+function applyPatch(m: MeetingRow, patch: MeetingPatch, startShift: number, newDuration: number | null, dueLead: number | null, moveRule: boolean) {
   const set: Partial<MeetingRow> = {};
   for (const f of textFields) if (patch[f] !== undefined) (set as Record<string, unknown>)[f] = patch[f];
   const startsAt = new Date(m.startsAt.getTime() + startShift);
@@ -25,7 +25,9 @@ function applyPatch(m: MeetingRow, patch: MeetingPatch, startShift: number, newD
   if (startsAt.getTime() !== m.startsAt.getTime()) set.startsAt = startsAt;
   if (endsAt.getTime() !== m.endsAt.getTime()) set.endsAt = endsAt;
   if (materialsDueAt.getTime() !== m.materialsDueAt.getTime()) set.materialsDueAt = materialsDueAt;
-  if (m.originalStartsAt && startShift !== 0) set.originalStartsAt = new Date(m.originalStartsAt.getTime() + startShift);
+  // Moving the series moves its rule, so the occurrence's place in it (RECURRENCE-ID) moves too;
+  // moving one occurrence keeps that place, which is how calendars match the override.
+  if (moveRule && m.originalStartsAt && startShift !== 0) set.originalStartsAt = new Date(m.originalStartsAt.getTime() + startShift);
   return set;
 }
 
@@ -70,7 +72,7 @@ export async function updateMeeting(rec: ChangeRecorder, id: string, patch: Meet
   let updated = current;
   const changedIds: string[] = [];
   for (const m of targets) {
-    const set = applyPatch(m, patch, startShift, newDuration, dueLead);
+    const set = applyPatch(m, patch, startShift, newDuration, dueLead, scope === 'series');
     const before = toApiMeeting(m);
     const changed = Object.keys(diffFields(before, { ...before, ...Object.fromEntries(Object.entries(set).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v])) }));
     if (changed.length === 0) continue;
@@ -96,7 +98,7 @@ export async function updateMeeting(rec: ChangeRecorder, id: string, patch: Meet
     if (newDuration !== null) set.durationMinutes = Math.round(newDuration / 60000);
     if (dueLead !== null) set.materialsLeadMinutes = Math.round(dueLead / 60000);
     if (raised) set.sequence = s.sequence + 1;
-    await rec.tx.update(meetingSeries).set(set).where(eq(meetingSeries.id, s.id));
+    await rec.tx.update(meetingSeries).set(set).where(and(eq(meetingSeries.organizationId, org), eq(meetingSeries.id, s.id)));
     await rec.audit({ action: 'update', entityType: 'meeting_series', entityId: s.id, before: { sequence: s.sequence, firstStartsAt: s.firstStartsAt }, after: { sequence: set.sequence ?? s.sequence, firstStartsAt: set.firstStartsAt ?? s.firstStartsAt } });
   }
 

@@ -1,5 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
-import type { DbOrTx } from '../platform/database.js';
+import type { Db } from '../platform/database.js';
 import type { Figures } from './schemas.js';
 
 export interface EffectivenessQuery {
@@ -44,70 +44,97 @@ m as materialized (
   from meetings
   where organization_id = ${org} and starts_at >= ${from} and starts_at < ${to} ${byInitiative(sql`initiative_id`)}
 ),
-p as materialized (
-  select mp.meeting_id, mp.person_id, mp.response, mp.attended, pe.department_id
-  from m
-  join meeting_participants mp on mp.organization_id = ${org} and mp.meeting_id = m.id
-  join people pe on pe.organization_id = ${org} and pe.id = mp.person_id
+-- Per-meeting counts of materials, agenda items and decisions, in one grouped pass.
+mstats as (
+  select meeting_id, sum(materials)::int as materials, sum(on_time)::int as on_time, sum(required)::int as required,
+    sum(discussed)::int as discussed, sum(deferred)::int as deferred, sum(decisions)::int as decisions
+  from (
+    select mt.meeting_id, 1 as materials, (not mt.late)::int as on_time, mt.required::int as required, 0 as discussed, 0 as deferred, 0 as decisions
+    from m join materials mt on mt.organization_id = ${org} and mt.meeting_id = m.id
+    union all
+    select ai.meeting_id, 0, 0, 0, (ai.status = 'discussed')::int, (ai.status = 'deferred')::int, 0
+    from m join agenda_items ai on ai.organization_id = ${org} and ai.meeting_id = m.id
+    where m.held
+    union all
+    select d.meeting_id, 0, 0, 0, 0, 0, 1
+    from m join decisions d on d.organization_id = ${org} and d.meeting_id = m.id
+    where m.held
+  ) x
+  group by meeting_id
 ),
-sm as (
-  ${overall(sql`select ${all} as scope, id as meeting_id from m`)}
-  select distinct department_id, meeting_id from p where department_id is not null ${deptOnly(sql`department_id`)}
+-- One row per meeting with its meeting-level figures; scopes sum these rows, never re-join them.
+mm as materialized (
+  select m.id, m.status, m.held, m.invited,
+    case when m.invited then extract(epoch from m.starts_at - m.invitations_sent_at) / 3600 end as lead_hours,
+    case when m.status <> 'cancelled' then coalesce(s.materials, 0) else 0 end as materials,
+    case when m.status <> 'cancelled' then coalesce(s.on_time, 0) else 0 end as on_time,
+    coalesce(s.required, 0) as required,
+    coalesce(s.discussed, 0) as discussed, coalesce(s.deferred, 0) as deferred, coalesce(s.decisions, 0) as decisions
+  from m left join mstats s on s.meeting_id = m.id
 ),
-sp as (
-  ${overall(sql`select ${all} as scope, p.* from p`)}
-  select p.department_id, p.* from p where p.department_id is not null ${deptOnly(sql`p.department_id`)}
+-- Participants per meeting and department (their current department; null for none): one grouped
+-- pass over participant rows and, for held meetings, (required material, participant) pairs
+-- acknowledged before the start; then the meeting's own figures are attached once per group.
+pg as (
+  select meeting_id, department_id, sum(participant)::int as participants, sum(attended)::int as attended,
+    sum(responded)::int as responded, sum(acknowledged)::int as acknowledged
+  from (
+    select mp.meeting_id, pe.department_id, 1 as participant, mp.attended::int as attended,
+      (mp.response <> 'needs_action')::int as responded, 0 as acknowledged
+    from m
+    join meeting_participants mp on mp.organization_id = ${org} and mp.meeting_id = m.id
+    join people pe on pe.organization_id = ${org} and pe.id = mp.person_id
+    union all
+    select ack.meeting_id, pe.department_id, 0, 0, 0, 1
+    from (
+      select distinct mt.meeting_id, mt.id, a.person_id
+      from m
+      join materials mt on mt.organization_id = ${org} and mt.meeting_id = m.id and mt.required
+      join material_acknowledgements a on a.organization_id = ${org} and a.material_id = mt.id and a.acknowledged_at < m.starts_at
+      where m.held
+    ) ack
+    join meeting_participants mp on mp.organization_id = ${org} and mp.meeting_id = ack.meeting_id and mp.person_id = ack.person_id
+    join people pe on pe.organization_id = ${org} and pe.id = ack.person_id
+  ) x
+  group by meeting_id, department_id
 ),
+pd as materialized (
+  select pg.*, mm.status, mm.held, mm.invited, mm.lead_hours, mm.materials, mm.on_time, mm.required, mm.discussed, mm.deferred, mm.decisions
+  from pg join mm on mm.id = pg.meeting_id
+),
+-- Scopes: ALL holds every meeting and participant; a department the meetings its people took part
+-- in (one pd row per meeting and department) and its own participants.
 f_meetings as (
-  select sm.scope,
-    count(*) filter (where m.held)::int as held,
-    count(*) filter (where m.status = 'cancelled')::int as cancelled,
-    percentile_cont(0.5) within group (order by extract(epoch from m.starts_at - m.invitations_sent_at) / 3600) filter (where m.invited) as lead_hours
-  from sm join m on m.id = sm.meeting_id
-  group by sm.scope
+  select scope,
+    count(*) filter (where held)::int as held,
+    count(*) filter (where status = 'cancelled')::int as cancelled,
+    percentile_cont(0.5) within group (order by lead_hours) filter (where invited) as lead_hours,
+    sum(materials)::int as shared,
+    sum(on_time)::int as on_time,
+    sum(discussed)::int as discussed,
+    sum(deferred)::int as deferred,
+    sum(decisions)::int as decisions
+  from (
+    ${overall(sql`select ${all} as scope, status, held, invited, lead_hours, materials, on_time, discussed, deferred, decisions from mm`)}
+    select department_id as scope, status, held, invited, lead_hours, materials, on_time, discussed, deferred, decisions
+    from pd where department_id is not null ${deptOnly(sql`department_id`)}
+  ) sm
+  group by scope
 ),
 f_people as (
-  select sp.scope,
-    count(*) filter (where m.held)::int as expected,
-    count(*) filter (where m.held and sp.attended)::int as attended,
-    count(*) filter (where m.invited)::int as invited,
-    count(*) filter (where m.invited and sp.response <> 'needs_action')::int as responded
-  from sp join m on m.id = sp.meeting_id
-  group by sp.scope
-),
-f_materials as (
-  select sm.scope, count(*)::int as shared, count(*) filter (where not mt.late)::int as on_time
-  from sm
-  join m on m.id = sm.meeting_id and m.status <> 'cancelled'
-  join materials mt on mt.organization_id = ${org} and mt.meeting_id = sm.meeting_id
-  group by sm.scope
-),
-f_acks as (
-  select sp.scope, count(*)::int as pairs,
-    count(*) filter (where exists (
-      select 1 from material_acknowledgements a
-      where a.organization_id = ${org} and a.material_id = mt.id and a.person_id = sp.person_id and a.acknowledged_at < m.starts_at
-    ))::int as acknowledged
-  from sp
-  join m on m.id = sp.meeting_id and m.held
-  join materials mt on mt.organization_id = ${org} and mt.meeting_id = sp.meeting_id and mt.required
-  group by sp.scope
-),
-f_agenda as (
-  select sm.scope,
-    count(*) filter (where ai.status = 'discussed')::int as discussed,
-    count(*) filter (where ai.status = 'deferred')::int as deferred
-  from sm
-  join m on m.id = sm.meeting_id and m.held
-  join agenda_items ai on ai.organization_id = ${org} and ai.meeting_id = sm.meeting_id
-  group by sm.scope
-),
-f_decisions as (
-  select sm.scope, count(*)::int as decisions
-  from sm
-  join m on m.id = sm.meeting_id and m.held
-  join decisions d on d.organization_id = ${org} and d.meeting_id = sm.meeting_id
-  group by sm.scope
+  select scope,
+    coalesce(sum(participants) filter (where held), 0)::int as expected,
+    coalesce(sum(attended) filter (where held), 0)::int as attended,
+    coalesce(sum(participants) filter (where invited), 0)::int as invited,
+    coalesce(sum(responded) filter (where invited), 0)::int as responded,
+    coalesce(sum(participants * required) filter (where held), 0)::int as pairs,
+    coalesce(sum(acknowledged) filter (where held), 0)::int as acknowledged
+  from (
+    ${overall(sql`select ${all} as scope, held, invited, required, participants, attended, responded, acknowledged from pd`)}
+    select department_id as scope, held, invited, required, participants, attended, responded, acknowledged
+    from pd where department_id is not null ${deptOnly(sql`department_id`)}
+  ) sp
+  group by scope
 ),
 fb as (
   select fb.rating, pe.department_id
@@ -118,7 +145,7 @@ fb as (
 ),
 f_feedback as (
   ${overall(sql`select ${all} as scope, avg(rating)::float8 as rating from fb having count(*) > 0`)}
-  select department_id, avg(rating)::float8 from fb where department_id is not null ${deptOnly(sql`department_id`)} group by department_id
+  select department_id as scope, avg(rating)::float8 as rating from fb where department_id is not null ${deptOnly(sql`department_id`)} group by department_id
 ),
 i as materialized (
   select department_id, created_at, resolved_at, closed_at, due_at,
@@ -132,7 +159,7 @@ i as materialized (
 ),
 si as (
   ${overall(sql`select ${all} as scope, i.* from i`)}
-  select i.department_id, i.* from i where i.department_id is not null ${deptOnly(sql`i.department_id`)}
+  select i.department_id as scope, i.* from i where i.department_id is not null ${deptOnly(sql`i.department_id`)}
 ),
 f_issues as (
   select scope,
@@ -153,11 +180,11 @@ select s.scope, d.name, d.code,
   case when fp.expected > 0 then fp.attended::float8 / fp.expected end as "attendanceRate",
   case when fp.invited > 0 then fp.responded::float8 / fp.invited end as "rsvpResponseRate",
   fm.lead_hours as "medianInvitationLeadHours",
-  case when fmt.shared > 0 then fmt.on_time::float8 / fmt.shared end as "materialsOnTimeRate",
-  case when fa.pairs > 0 then fa.acknowledged::float8 / fa.pairs end as "requiredMaterialsAcknowledgedRate",
-  coalesce(fag.discussed, 0) as "agendaItemsDiscussed",
-  coalesce(fag.deferred, 0) as "agendaItemsDeferred",
-  case when fm.held > 0 then coalesce(fd.decisions, 0)::float8 / fm.held end as "decisionsPerMeeting",
+  case when fm.shared > 0 then fm.on_time::float8 / fm.shared end as "materialsOnTimeRate",
+  case when fp.pairs > 0 then fp.acknowledged::float8 / fp.pairs end as "requiredMaterialsAcknowledgedRate",
+  coalesce(fm.discussed, 0) as "agendaItemsDiscussed",
+  coalesce(fm.deferred, 0) as "agendaItemsDeferred",
+  case when fm.held > 0 then fm.decisions::float8 / fm.held end as "decisionsPerMeeting",
   coalesce(fi.opened, 0) as "issuesOpened",
   coalesce(fi.resolved, 0) as "issuesResolved",
   coalesce(fi.overdue, 0) as "issuesOverdue",
@@ -167,10 +194,6 @@ from scopes s
 left join departments d on d.organization_id = ${org} and d.id = s.scope
 left join f_meetings fm on fm.scope = s.scope
 left join f_people fp on fp.scope = s.scope
-left join f_materials fmt on fmt.scope = s.scope
-left join f_acks fa on fa.scope = s.scope
-left join f_agenda fag on fag.scope = s.scope
-left join f_decisions fd on fd.scope = s.scope
 left join f_issues fi on fi.scope = s.scope
 left join f_feedback ff on ff.scope = s.scope
 order by d.name nulls first, d.code, s.scope`;
@@ -196,8 +219,17 @@ const figuresOf = (r: Row): Figures => ({
   averageFeedbackRating: r.averageFeedbackRating,
 });
 
-export async function effectivenessReport(db: DbOrTx, q: EffectivenessQuery) {
-  const rows = (await db.execute(effectivenessSql(q))) as unknown as Row[];
+export async function effectivenessReport(db: Db, q: EffectivenessQuery) {
+  // One short read-only transaction: JIT compilation costs far more than this query's few hundred
+  // milliseconds of hashing and grouping, and a little more work_mem keeps those in memory.
+  const rows = await db.transaction(
+    async (tx) => {
+      await tx.execute(sql`set local jit = off`);
+      await tx.execute(sql`set local work_mem = '32MB'`);
+      return (await tx.execute(effectivenessSql(q))) as unknown as Row[];
+    },
+    { accessMode: 'read only' },
+  );
   const departmentsRows = rows.filter((r) => r.scope !== ALL && r.name !== null);
   const top = q.departmentId ? rows.find((r) => r.scope === q.departmentId) : rows.find((r) => r.scope === ALL);
   return {

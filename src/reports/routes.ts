@@ -5,12 +5,9 @@ import { BadRequest } from '../platform/errors.js';
 import { assertReferences } from '../platform/references.js';
 import { errorResponses, Id } from '../platform/schemas.js';
 import { effectivenessReport } from './effectiveness.js';
-import { EffectivenessReport, PeriodBound } from './schemas.js';
+import { EffectivenessReport, PeriodBound, periodBound } from './schemas.js';
 
 const MAX_PERIOD_DAYS = 5 * 366;
-
-/** A date alone means midnight UTC, so `from=2026-01-01&to=2026-04-01` is the first quarter. */
-export const periodBound = (v: string) => new Date(v.length === 10 ? `${v}T00:00:00Z` : v);
 
 export const reportRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/reports/effectiveness', {

@@ -3,6 +3,8 @@ import { DateOnly, Id, Timestamp } from '../platform/schemas.js';
 
 /** `from`/`to` accept a timestamp or a date (a date means 00:00 UTC of that day). */
 export const PeriodBound = z.union([Timestamp, DateOnly]);
+/** A date alone means midnight UTC, so `from=2026-01-01&to=2026-04-01` is the first quarter. */
+export const periodBound = (v: string) => new Date(v.length === 10 ? `${v}T00:00:00Z` : v);
 
 const rate = (what: string) => z.number().min(0).max(1).nullable().describe(`${what} A fraction from 0 to 1; null when there is nothing to measure.`);
 const count = (what: string) => z.number().int().min(0).describe(what);

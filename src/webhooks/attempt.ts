@@ -33,8 +33,11 @@ export function deliveryBody(d: Pick<ClaimedDelivery, 'eventType' | 'occurredAt'
 
 const firstKiB = (text: string) => Buffer.from(text).subarray(0, LOGGED_BODY_BYTES).toString('utf8').replace(/\uFFFD$/, '');
 
-/** Sends one attempt of a claimed delivery and records its outcome; never throws for HTTP failures. */
-export async function performAttempt(deps: AttemptDeps, d: ClaimedDelivery): Promise<WebhookSendResult> {
+/**
+ * Sends one attempt of a claimed delivery and records its outcome; never throws for HTTP failures.
+ * Answers the result and, when a retry was scheduled, its time.
+ */
+export async function performAttempt(deps: AttemptDeps, d: ClaimedDelivery): Promise<{ result: WebhookSendResult; nextAttemptAt: Date | null }> {
   const result = await sendWebhook({
     agent: deps.agent,
     url: d.url,
@@ -46,14 +49,14 @@ export async function performAttempt(deps: AttemptDeps, d: ClaimedDelivery): Pro
     userAgent: USER_AGENT,
   });
   deps.metrics.deliveryDuration.observe(result.durationMs / 1000);
-  const outcome = await recordOutcome(deps, d, result);
+  const { outcome, nextAttemptAt } = await recordOutcome(deps, d, result);
   deps.metrics.deliveries.inc({ outcome });
-  return result;
+  return { result, nextAttemptAt };
 }
 
 type Outcome = 'succeeded' | 'retrying' | 'failed' | 'gone';
 
-async function recordOutcome(deps: AttemptDeps, d: ClaimedDelivery, r: WebhookSendResult): Promise<Outcome> {
+async function recordOutcome(deps: AttemptDeps, d: ClaimedDelivery, r: WebhookSendResult): Promise<{ outcome: Outcome; nextAttemptAt: Date | null }> {
   const number = d.totalAttempts + 1;
   const body = firstKiB(r.bodyExcerpt);
   if (r.ok) {
@@ -71,7 +74,7 @@ async function recordOutcome(deps: AttemptDeps, d: ClaimedDelivery, r: WebhookSe
       )
       update webhooks set last_success_at = now()
       where id = ${d.webhookId} and (last_success_at is null or last_success_at < now() - interval '1 minute')`);
-    return 'succeeded';
+    return { outcome: 'succeeded', nextAttemptAt: null };
   }
 
   const attempts = d.attempts + 1;
@@ -79,14 +82,15 @@ async function recordOutcome(deps: AttemptDeps, d: ClaimedDelivery, r: WebhookSe
   let delay = gone ? null : nextAttemptDelay(attempts, deps.schedule);
   if (delay !== null && r.status !== null && RETRY_AFTER_STATUSES.has(r.status)) delay = retryAfterDelay(r.retryAfter, delay, new Date());
   const nextAt = delay === null ? null : new Date(Date.now() + delay);
-  return deps.db.transaction(async (tx) => {
+  const nextIso = nextAt?.toISOString() ?? null;
+  const outcome = await deps.db.transaction(async (tx): Promise<Outcome> => {
     await tx.execute(sql`
       insert into webhook_attempts (organization_id, delivery_id, number, response_status, duration_ms, response_body, error_class, error, next_attempt_at)
-      values (${d.organizationId}, ${d.id}, ${number}, ${r.status}, ${r.durationMs}, ${body}, ${r.errorClass}, ${r.error}, ${nextAt})`);
+      values (${d.organizationId}, ${d.id}, ${number}, ${r.status}, ${r.durationMs}, ${body}, ${r.errorClass}, ${r.error}, ${nextIso}::timestamptz)`);
     const notifyFailing = attempts >= FAILING_AFTER_ATTEMPTS && !d.failingNotified;
     const updated = await tx.execute(sql`
       update webhook_deliveries set status = ${nextAt ? 'pending' : 'failed'}, attempts = ${attempts}, total_attempts = ${number},
-        next_attempt_at = ${nextAt}, lease_until = null, leased_by = null, last_attempt_at = now(),
+        next_attempt_at = ${nextIso}::timestamptz, lease_until = null, leased_by = null, last_attempt_at = now(),
         last_response_status = ${r.status}, last_error = ${r.error}, failing_notified = failing_notified or ${notifyFailing}, updated_at = now()
       where id = ${d.id} and leased_by = ${deps.workerId} and status = 'pending'
       returning id`);
@@ -104,7 +108,7 @@ async function recordOutcome(deps: AttemptDeps, d: ClaimedDelivery, r: WebhookSe
           attempts,
           lastResponseStatus: r.status,
           lastError: r.error,
-          nextAttemptAt: nextAt?.toISOString() ?? null,
+          nextAttemptAt: nextIso,
         });
       }
     }
@@ -121,6 +125,7 @@ async function recordOutcome(deps: AttemptDeps, d: ClaimedDelivery, r: WebhookSe
     }
     return 'retrying';
   });
+  return { outcome, nextAttemptAt: outcome === 'retrying' ? nextAt : null };
 }
 
 /**

@@ -144,7 +144,8 @@ export async function replayEvents(rec: ChangeRecorder, webhookId: string, input
       where e.organization_id = ${rec.organizationId} and e.occurred_at >= ${input.since}::timestamptz
         ${input.until ? sql`and e.occurred_at < ${input.until}::timestamptz` : sql``}
         ${subscribed ? sql`and ${subscribed}` : sql``} ${wanted ? sql`and ${wanted}` : sql``}
-        and e.type <> 'webhook.test' and ${statuses} ${input.all ? sql`` : sql`and d.id is not null`}
+        and e.type <> 'webhook.test' and ${statuses}
+        and not (e.type in ('webhook.failing', 'webhook.disabled') and e.data->'webhook'->>'id' = ${webhookId}::text) ${input.all ? sql`` : sql`and d.id is not null`}
       order by e.txid, e.seq
       limit ${REPLAY_CAP + 1}
     ), queued as (

@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../platform/database.js';
+import type { Metrics } from '../platform/metrics.js';
 
 /** How long a claim is owned without renewal; an expired lease means the worker died. */
 export const LEASE_MS = 5_000;
@@ -142,4 +143,11 @@ export async function queueGauges(db: DbOrTx): Promise<{ depth: number; oldestDu
            coalesce(extract(epoch from now() - min(next_attempt_at) filter (where next_attempt_at <= now())), 0)::float8 as oldest
     from webhook_deliveries where status = 'pending'`)) as unknown as [{ depth: number; oldest: number }];
   return { depth: row.depth, oldestDueSeconds: Math.max(0, row.oldest) };
+}
+
+/** The /metrics callback: queue gauges are read from the database when scraped. */
+export async function refreshQueueGauges(db: DbOrTx, metrics: Metrics) {
+  const g = await queueGauges(db);
+  metrics.queueDepth.set(g.depth);
+  metrics.oldestDueAge.set(g.oldestDueSeconds);
 }

@@ -39,11 +39,22 @@ export async function startDeliveryWorker(ctx: WorkerContext): Promise<Backgroun
   let stopping = false;
   let claiming = false;
   let again = false;
+  // A retry due before the next poll wakes the loop at its time rather than up to a poll late.
+  let soonest: { at: number; timer: NodeJS.Timeout } | null = null;
+  const wakeAt = (at: Date) => {
+    const ms = at.getTime() - Date.now();
+    if (ms >= 60_000 || (soonest && soonest.at <= at.getTime())) return;
+    if (soonest) clearTimeout(soonest.timer);
+    soonest = { at: at.getTime(), timer: setTimeout(() => ((soonest = null), wake()), Math.max(0, ms) + 5) };
+  };
 
   const send = async (d: ClaimedDelivery) => {
     try {
       if (!d.enabled) await markSkipped(deps.db, workerId, d.id);
-      else await performAttempt(deps, d);
+      else {
+        const { nextAttemptAt } = await performAttempt(deps, d);
+        if (nextAttemptAt) wakeAt(nextAttemptAt);
+      }
     } catch (err) {
       // The lease runs out and another claim retries it; nothing is lost.
       ctx.log.error({ err, deliveryId: d.id }, 'webhook delivery failed to record');
@@ -96,6 +107,7 @@ export async function startDeliveryWorker(ctx: WorkerContext): Promise<Backgroun
     async stop() {
       stopping = true;
       clearInterval(poll);
+      if (soonest) clearTimeout(soonest.timer);
       await Promise.all(listeners.map((l) => l.unlisten().catch(() => {})));
       retention.stop();
       // In-flight attempts end within the send time-out; their leases stay renewed until then.

@@ -1,0 +1,1 @@
+CREATE INDEX "meeting_series_horizon_idx" ON "meeting_series" USING btree ("materialized_until") WHERE not "meeting_series"."exhausted";

@@ -1,0 +1,182 @@
+import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { goalMeasurements, goals, people } from '../../db/schema/index.js';
+import type { DbOrTx } from '../platform/database.js';
+import { iso } from '../platform/schemas.js';
+import { toApiGoal } from './goals.js';
+import { getInitiative } from './initiatives.js';
+import type { InitiativeReport, ReportIssue, ReportMeeting } from './report-schemas.js';
+
+/** A timestamp column as RFC 3339 text, so raw rows need no parsing in the process. */
+const isoCol = (col: string) => sql.raw(`to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+
+interface Ctx {
+  db: DbOrTx;
+  org: SQL;
+  id: SQL;
+  from: SQL;
+  to: SQL;
+}
+
+type MeetingRow = Omit<ReportMeeting, 'attendanceRate' | 'materialsOnTime'> & { total: number };
+
+async function meetingLines(c: Ctx, where: SQL, order: SQL, limit: number) {
+  const rows = (await c.db.execute(sql`
+    select m.id, m.title, ${isoCol('m.starts_at')} as "startsAt", ${isoCol('m.ends_at')} as "endsAt", m.status,
+      (select count(*)::int from meeting_participants p where p.organization_id = m.organization_id and p.meeting_id = m.id) as participants,
+      (select count(*)::int from meeting_participants p where p.organization_id = m.organization_id and p.meeting_id = m.id and p.attended) as attended,
+      (select count(*)::int from materials mt where mt.organization_id = m.organization_id and mt.meeting_id = m.id) as materials,
+      (select count(*)::int from materials mt where mt.organization_id = m.organization_id and mt.meeting_id = m.id and mt.late) as "materialsLate",
+      count(*) over ()::int as total
+    from meetings m
+    where m.organization_id = ${c.org} and m.initiative_id = ${c.id} and ${where}
+    order by ${order}, m.id
+    limit ${limit}`)) as unknown as MeetingRow[];
+  const lines: ReportMeeting[] = rows.map(({ total: _t, ...r }) => ({
+    ...r,
+    attendanceRate: r.participants > 0 ? r.attended / r.participants : null,
+    materialsOnTime: r.materials > 0 ? r.materialsLate === 0 : null,
+  }));
+  return { lines, total: rows[0]?.total ?? 0 };
+}
+
+type IssueRow = { id: string; title: string; status: string; priority: string; dueAt: string | null; resolvedAt: string | null; ownerId: string | null; ownerName: string | null; departmentId: string | null; departmentName: string | null; departmentCode: string | null; total: number };
+
+async function issueLines(c: Ctx, where: SQL, order: SQL, limit: number) {
+  const rows = (await c.db.execute(sql`
+    select i.id, i.title, i.status, i.priority, ${isoCol('i.due_at')} as "dueAt", ${isoCol('i.resolved_at')} as "resolvedAt",
+      o.id as "ownerId", o.name as "ownerName", d.id as "departmentId", d.name as "departmentName", d.code as "departmentCode",
+      count(*) over ()::int as total
+    from issues i
+    left join people o on o.organization_id = i.organization_id and o.id = i.owner_id
+    left join departments d on d.organization_id = i.organization_id and d.id = i.department_id
+    where i.organization_id = ${c.org} and i.initiative_id = ${c.id} and ${where}
+    order by ${order}, i.id
+    limit ${limit}`)) as unknown as IssueRow[];
+  const lines: ReportIssue[] = rows.map((r) => ({
+    id: r.id, title: r.title, status: r.status, priority: r.priority, dueAt: r.dueAt, resolvedAt: r.resolvedAt,
+    owner: r.ownerId ? { id: r.ownerId, name: r.ownerName! } : null,
+    department: r.departmentId ? { id: r.departmentId, name: r.departmentName!, code: r.departmentCode! } : null,
+  }));
+  return { lines, total: rows[0]?.total ?? 0 };
+}
+
+const unresolved = sql`i.status in ('open', 'in_progress', 'blocked')`;
+
+/**
+ * The leader's report on one initiative. Each section is one query (related rows joined or counted
+ * in the database); `to` (default now) is the reference time for "overdue" and "coming". Figures
+ * reflect the records' current state.
+ */
+export async function initiativeReport(db: DbOrTx, organizationId: string, initiativeId: string, period: { from: Date | null; to: Date }): Promise<InitiativeReport> {
+  const initiative = await getInitiative(db, organizationId, initiativeId);
+  const c: Ctx = {
+    db,
+    org: sql`${organizationId}::uuid`,
+    id: sql`${initiativeId}::uuid`,
+    from: period.from ? sql`${period.from.toISOString()}::timestamptz` : sql`'-infinity'::timestamptz`,
+    to: sql`${period.to.toISOString()}::timestamptz`,
+  };
+
+  const leads = await db
+    .select({ id: people.id, name: people.name })
+    .from(people)
+    .where(and(eq(people.organizationId, organizationId), inArray(people.id, [initiative.sponsorId, initiative.ownerId].filter((x): x is string => !!x))));
+  const personRef = (id: string | null) => leads.find((p) => p.id === id) ?? null;
+
+  const goalRows = await db
+    .select()
+    .from(goals)
+    .where(and(eq(goals.organizationId, organizationId), eq(goals.initiativeId, initiativeId)))
+    .orderBy(asc(goals.createdAt), asc(goals.id))
+    .limit(100);
+  const trendRows = goalRows.length
+    ? ((await db.execute(sql`
+        select goal_id as "goalId", value, ${isoCol('measured_at')} as "measuredAt" from (
+          select gm.*, row_number() over (partition by gm.goal_id order by gm.measured_at desc, gm.id desc) as n
+          from ${goalMeasurements} gm
+          where gm.organization_id = ${c.org} and gm.goal_id in (${sql.join(goalRows.map((g) => sql`${g.id}::uuid`), sql`, `)})
+            and gm.measured_at >= ${c.from} and gm.measured_at < ${c.to}
+        ) t where n <= 50 order by measured_at, id`)) as unknown as { goalId: string; value: number | null; measuredAt: string }[])
+    : [];
+
+  const held = await meetingLines(c, sql`m.status in ('in_progress', 'completed') and m.starts_at >= ${c.from} and m.starts_at < ${c.to}`, sql`m.starts_at`, 100);
+  const coming = await meetingLines(c, sql`m.status in ('draft', 'scheduled') and m.starts_at >= ${c.to}`, sql`m.starts_at`, 20);
+
+  const decisions = (await db.execute(sql`
+    select id, title, statement, ${isoCol('decided_at')} as "decidedAt", meeting_id as "meetingId", count(*) over ()::int as total
+    from decisions
+    where organization_id = ${c.org} and initiative_id = ${c.id} and status = 'active' and decided_at < ${c.to}
+    order by decided_at, id limit 100`)) as unknown as (InitiativeReport['decisionsInForce'][number] & { total: number })[];
+
+  const overdue = await issueLines(c, sql`${unresolved} and i.due_at < ${c.to} and i.created_at < ${c.to}`, sql`i.due_at`, 100);
+  const open = await issueLines(c, sql`${unresolved} and (i.due_at is null or i.due_at >= ${c.to}) and i.created_at < ${c.to}`, sql`i.due_at nulls last`, 100);
+  const resolved = await issueLines(c, sql`i.resolved_at >= ${c.from} and i.resolved_at < ${c.to}`, sql`i.resolved_at`, 100);
+
+  // The initiative's departments that missed a held meeting of the period, and every department
+  // owning an overdue issue of the initiative.
+  const attention = (await db.execute(sql`
+    with held as (
+      select id from meetings
+      where organization_id = ${c.org} and initiative_id = ${c.id} and status in ('in_progress', 'completed')
+        and starts_at >= ${c.from} and starts_at < ${c.to}
+    ),
+    attended as (
+      select pe.department_id, count(distinct h.id)::int as n
+      from held h
+      join meeting_participants mp on mp.organization_id = ${c.org} and mp.meeting_id = h.id and mp.attended
+      join people pe on pe.organization_id = ${c.org} and pe.id = mp.person_id
+      group by pe.department_id
+    ),
+    late as (
+      select i.department_id, count(*)::int as n from issues i
+      where i.organization_id = ${c.org} and i.initiative_id = ${c.id} and ${unresolved} and i.due_at < ${c.to} and i.created_at < ${c.to}
+        and i.department_id is not null
+      group by i.department_id
+    ),
+    candidates as (
+      select department_id, true as member from initiative_departments where organization_id = ${c.org} and initiative_id = ${c.id}
+      union all select department_id, false from late
+    )
+    select d.id, d.name, d.code, (select count(*)::int from held) as "meetingsHeld",
+      case when bool_or(cd.member) then (select count(*)::int from held) - coalesce(max(a.n), 0) else 0 end as "meetingsMissed",
+      coalesce(max(l.n), 0) as "overdueIssues"
+    from candidates cd
+    join departments d on d.organization_id = ${c.org} and d.id = cd.department_id
+    left join attended a on a.department_id = cd.department_id
+    left join late l on l.department_id = cd.department_id
+    group by d.id, d.name, d.code
+    having (bool_or(cd.member) and (select count(*) from held) > coalesce(max(a.n), 0)) or coalesce(max(l.n), 0) > 0
+    order by d.name, d.code`)) as unknown as { id: string; name: string; code: string; meetingsHeld: number; meetingsMissed: number; overdueIssues: number }[];
+
+  const due = await issueLines(c, sql`${unresolved} and i.due_at >= ${c.to}`, sql`i.due_at`, 5);
+
+  return {
+    initiative,
+    sponsor: personRef(initiative.sponsorId),
+    owner: personRef(initiative.ownerId),
+    from: iso(period.from),
+    to: period.to.toISOString(),
+    goals: goalRows.map((g) => ({
+      ...toApiGoal(g),
+      trend: trendRows.filter((t) => t.goalId === g.id).map((t) => ({ value: t.value, measuredAt: t.measuredAt })),
+    })),
+    meetings: { held: held.lines, coming: coming.lines },
+    decisionsInForce: decisions.map(({ total: _t, ...d }) => d),
+    issues: { overdue: overdue.lines, open: open.lines, resolved: resolved.lines },
+    counts: {
+      meetingsHeld: held.total,
+      meetingsComing: coming.total,
+      decisionsInForce: decisions[0]?.total ?? 0,
+      issuesOverdue: overdue.total,
+      issuesOpen: open.total,
+      issuesResolved: resolved.total,
+    },
+    departmentsNeedingAttention: attention.map((a) => ({
+      department: { id: a.id, name: a.name, code: a.code },
+      meetingsHeld: a.meetingsHeld,
+      meetingsMissed: a.meetingsMissed,
+      overdueIssues: a.overdueIssues,
+    })),
+    nextSteps: { nextMeeting: coming.lines[0] ?? null, dueIssues: due.lines },
+  };
+}

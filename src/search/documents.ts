@@ -1,0 +1,50 @@
+// What each searchable type is searched over. `doc` must stay identical (as parsed SQL) to the
+// expressions indexed by db/migrations/0012_outcomes_search_indexes.sql, or the planner cannot use the
+// trigram and short-gram GIN indexes and search degrades to a scan of the organisation's rows.
+
+export const searchTypes = ['meeting', 'decision', 'issue', 'material'] as const;
+export type SearchType = (typeof searchTypes)[number];
+
+export interface SearchSource {
+  table: string;
+  /** The searched text (alias `t`): the fields joined by newlines. */
+  doc: string;
+  title: string;
+  meetingId: string;
+}
+
+export const searchSources: Record<SearchType, SearchSource> = {
+  meeting: {
+    table: 'meetings',
+    doc: `(coalesce(t.title, '') || E'\\n' || coalesce(t.objective, ''))`,
+    title: 't.title',
+    meetingId: 't.id',
+  },
+  decision: {
+    table: 'decisions',
+    doc: `(coalesce(t.title, '') || E'\\n' || coalesce(t.statement, '') || E'\\n' || coalesce(t.rationale, ''))`,
+    title: 't.title',
+    meetingId: 't.meeting_id',
+  },
+  issue: {
+    table: 'issues',
+    doc: `(coalesce(t.title, '') || E'\\n' || coalesce(t.description, ''))`,
+    title: 't.title',
+    meetingId: 't.meeting_id',
+  },
+  material: {
+    table: 'materials',
+    doc: `(coalesce(t.title, '') || E'\\n' || coalesce(t.file_name, ''))`,
+    title: 't.title',
+    meetingId: 't.meeting_id',
+  },
+};
+
+/** A short excerpt of `doc` around the first match of `q`, on one line. */
+export function snippetOf(doc: string, q: string, before = 60, after = 100): string {
+  const at = Math.max(0, doc.toLowerCase().indexOf(q.toLowerCase()));
+  const start = Math.max(0, at - before);
+  const end = Math.min(doc.length, at + q.length + after);
+  const text = doc.slice(start, end).replace(/\s+/g, ' ').trim();
+  return `${start > 0 ? '…' : ''}${text}${end < doc.length ? '…' : ''}`;
+}

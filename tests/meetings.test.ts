@@ -1,0 +1,237 @@
+import t from 'tap';
+import { buildTestApp, uniq } from './helpers.js';
+import { eventsOf, meetingInput as base, person } from './meetings-helpers.js';
+
+t.test('create with participants and agenda, read it back in one piece', async (t) => {
+  const api = await buildTestApp(t);
+  const chair = await person(api, 'Chair');
+  const guest = await person(api, 'Guest');
+  const res = await api.post('/v1/meetings', base({
+    organizerId: chair.id,
+    location: 'Room 1',
+    onlineUrl: 'https://meet.example.com/x',
+    participants: [{ personId: chair.id, role: 'chair' }, { personId: guest.id }],
+    agendaItems: [
+      { title: 'Intro', kind: 'information', durationMinutes: 10 },
+      { title: 'Budget', kind: 'decision', ownerId: guest.id, durationMinutes: 40 },
+      { title: 'AOB', durationMinutes: 20 },
+    ],
+  }));
+  t.equal(res.status, 201, res.text);
+  t.equal(res.headers.etag, '"v1"');
+  t.match(res.body, {
+    status: 'draft', sequence: 0, materialsDueAt: '2031-03-02T09:00:00.000Z', agendaMinutes: 70, overrunMinutes: 10,
+    participants: [{ personId: chair.id, role: 'chair', response: 'needs_action', name: 'Chair' }, { personId: guest.id, role: 'required' }],
+    agendaItems: [{ position: 1, title: 'Intro', kind: 'information' }, { position: 2, title: 'Budget', ownerId: guest.id }, { position: 3, title: 'AOB', kind: 'discussion', status: 'pending' }],
+    materials: [],
+  });
+  const got = await api.get(`/v1/meetings/${res.body.id}`);
+  t.equal(got.status, 200);
+  t.same(got.body, res.body);
+
+  const audit = await api.get(`/v1/audit-events?entityType=meeting&entityId=${res.body.id}`);
+  t.match(audit.body.data, [{ action: 'create', entityType: 'meeting' }]);
+});
+
+t.test('GET meeting reads in a fixed number of queries', async (t) => {
+  const api = await buildTestApp(t);
+  const people = await Promise.all(Array.from({ length: 6 }, (_, i) => person(api, `P${i}`)));
+  const small = await api.post('/v1/meetings', base({ participants: [{ personId: people[0]!.id }], agendaItems: [{ title: 'One' }] }));
+  const big = await api.post('/v1/meetings', base({ participants: people.map((p) => ({ personId: p.id })), agendaItems: Array.from({ length: 8 }, (_, i) => ({ title: `I${i}` })) }));
+  // Counts the statements the app's pool runs while serving one GET.
+  const count = async (id: string) => {
+    const client = (api.app.db as unknown as { session: { client: { unsafe: (...a: unknown[]) => unknown } } }).session.client;
+    const original = client.unsafe;
+    let n = 0;
+    client.unsafe = (...args: unknown[]) => {
+      n++;
+      return original.apply(client, args as never);
+    };
+    try {
+      t.equal((await api.get(`/v1/meetings/${id}`)).status, 200);
+    } finally {
+      client.unsafe = original;
+    }
+    return n;
+  };
+  const a = await count(small.body.id);
+  const b = await count(big.body.id);
+  t.ok(a >= 1, `queries counted (${a})`);
+  t.equal(b, a, 'same number of queries for 1 and 6 participants, 1 and 8 items');
+});
+
+t.test('atomic create: an invalid third agenda item creates nothing', async (t) => {
+  const api = await buildTestApp(t);
+  const p = await person(api, 'Owner');
+  const counts = async () => [await api.count('meetings'), await api.count('agenda_items'), await api.count('meeting_participants'), await api.count('audit_events')];
+  const before = await counts();
+  const bad = await api.post('/v1/meetings', base({
+    participants: [{ personId: p.id }],
+    agendaItems: [{ title: 'A' }, { title: 'B' }, { title: 'C', ownerId: '3f0e8e7e-58a4-4d4b-9d55-3a3c8c8a9b10' }],
+  }));
+  t.equal(bad.status, 400);
+  t.match(bad.body.errors, [{ path: 'body.agendaItems[2].ownerId', message: 'unknown person' }]);
+  t.same(await counts(), before, 'nothing written');
+
+  const schemaBad = await api.post('/v1/meetings', base({ agendaItems: [{ title: 'A' }, { title: 'B' }, { title: 'C', kind: 'chat' }] }));
+  t.equal(schemaBad.status, 400);
+  t.match(schemaBad.body.errors, [{ path: 'body.agendaItems[2].kind' }]);
+
+  const times = await api.post('/v1/meetings', base({ endsAt: '2031-03-03T08:00:00.000Z' }));
+  t.equal(times.status, 400);
+  t.match(times.body.errors, [{ path: 'body.endsAt' }]);
+  const due = await api.post('/v1/meetings', base({ materialsDueAt: '2031-03-03T09:30:00.000Z' }));
+  t.equal(due.status, 400);
+  t.match(due.body.errors, [{ path: 'body.materialsDueAt' }]);
+  const tz = await api.post('/v1/meetings', base({ timeZone: 'Mars/Olympus' }));
+  t.equal(tz.status, 400);
+  t.match(tz.body.errors, [{ path: 'body.timeZone' }]);
+  const twice = await api.post('/v1/meetings', base({ participants: [{ personId: p.id }, { personId: p.id }] }));
+  t.equal(twice.status, 400);
+  t.match(twice.body.errors, [{ path: 'body.participants[1].personId' }]);
+  const rule = await api.post('/v1/meetings', base({ recurrence: 'FREQ=SECONDLY' }));
+  t.equal(rule.status, 400);
+  const unknownField = await api.post('/v1/meetings', base({ colour: 'red' }));
+  t.equal(unknownField.status, 400);
+  t.same(await counts(), before, 'still nothing written');
+});
+
+t.test('lifecycle state machine, 409s naming the state, edits refused once final', async (t) => {
+  const api = await buildTestApp(t);
+  const m = (await api.post('/v1/meetings', base())).body;
+  const start = await api.post(`/v1/meetings/${m.id}/start`);
+  t.equal(start.status, 409);
+  t.match(start.body.detail, /draft/);
+  t.equal((await api.post(`/v1/meetings/${m.id}/end`)).status, 409);
+
+  const inv = await api.post(`/v1/meetings/${m.id}/invitations`);
+  t.equal(inv.status, 200, inv.text);
+  t.match(inv.body, { status: 'scheduled', invitationsSentAt: String, version: 2 });
+  const again = await api.post(`/v1/meetings/${m.id}/invitations`);
+  t.equal(again.status, 200, 're-sending is allowed');
+  const events = await eventsOf(api, 'meeting.invitation.sent', 2);
+  t.equal(events.length, 2);
+  t.match(events[1].data, { resent: true, meeting: { id: m.id, version: 3 } });
+
+  const started = await api.post(`/v1/meetings/${m.id}/start`);
+  t.match(started.body, { status: 'in_progress', startedAt: String });
+  const ended = await api.post(`/v1/meetings/${m.id}/end`);
+  t.match(ended.body, { status: 'completed', endedAt: String });
+  const audits = await api.count('audit_events');
+  const edit = await api.patch(`/v1/meetings/${m.id}`, { title: 'Late change' });
+  t.equal(edit.status, 409);
+  t.match(edit.body.detail, /completed/);
+  t.equal((await api.post(`/v1/meetings/${m.id}/cancel`, { reason: 'x' })).status, 409);
+  t.equal((await api.post(`/v1/meetings/${m.id}/agenda-items`, { title: 'More' })).status, 409);
+  t.equal(await api.count('audit_events'), audits, 'refusals write nothing');
+
+  const c = (await api.post('/v1/meetings', base())).body;
+  const noReason = await api.post(`/v1/meetings/${c.id}/cancel`, {});
+  t.equal(noReason.status, 400);
+  const cancelled = await api.post(`/v1/meetings/${c.id}/cancel`, { reason: 'Budget freeze' });
+  t.match(cancelled.body, { status: 'cancelled', cancelReason: 'Budget freeze', sequence: 1 });
+  t.equal((await api.post(`/v1/meetings/${c.id}/invitations`)).status, 409);
+  t.equal((await api.patch(`/v1/meetings/${c.id}`, { title: 'x' })).status, 409);
+  t.equal((await api.del(`/v1/meetings/${c.id}`)).status, 409, 'a sent or cancelled meeting is not deleted');
+
+  const d = (await api.post('/v1/meetings', base())).body;
+  t.equal((await api.del(`/v1/meetings/${d.id}`, { 'if-match': '"v9"' })).status, 412);
+  t.equal((await api.del(`/v1/meetings/${d.id}`)).status, 204);
+  t.equal((await api.get(`/v1/meetings/${d.id}`)).status, 404);
+});
+
+t.test('PATCH: sequence and meeting.updated only for a scheduled meeting\'s time, place or link', async (t) => {
+  const api = await buildTestApp(t);
+  const m = (await api.post('/v1/meetings', base())).body;
+  const draftEdit = await api.patch(`/v1/meetings/${m.id}`, { startsAt: '2031-03-03T10:00:00.000Z' });
+  t.match(draftEdit.body, { sequence: 0, endsAt: '2031-03-03T11:00:00.000Z', materialsDueAt: '2031-03-02T10:00:00.000Z', version: 2 });
+  t.equal((await eventsOf(api, 'meeting.updated', 0)).length, 0, 'drafts are nobody\'s business yet');
+  await api.post(`/v1/meetings/${m.id}/invitations`);
+  const stale = await api.patch(`/v1/meetings/${m.id}`, { location: 'Room 9' }, { 'if-match': '"v2"' });
+  t.equal(stale.status, 412);
+  const moved = await api.patch(`/v1/meetings/${m.id}`, { location: 'Room 9' }, { 'if-match': '"v3"' });
+  t.match(moved.body, { sequence: 1, location: 'Room 9', version: 4 });
+  const retitled = await api.patch(`/v1/meetings/${m.id}`, { title: 'Renamed' });
+  t.match(retitled.body, { sequence: 1, title: 'Renamed' });
+  const ev = await eventsOf(api, 'meeting.updated', 2);
+  t.equal(ev.length, 2);
+  t.match(ev[0].data, { scope: 'occurrence', changes: { location: { before: null, after: 'Room 9' }, sequence: { before: 0, after: 1 } }, meeting: { version: 4 }, ics: /SEQUENCE:1/ });
+  t.match(ev[1].data, { changes: { title: { after: 'Renamed' } } });
+  const bad = await api.patch(`/v1/meetings/${m.id}`, { endsAt: '2031-03-03T09:00:00.000Z' });
+  t.equal(bad.status, 400);
+  const series = await api.patch(`/v1/meetings/${m.id}?scope=series`, { title: 'x' });
+  t.equal(series.status, 400, 'scope=series needs a series');
+});
+
+t.test('list: filters, keyset order by start, pagination', async (t) => {
+  const api = await buildTestApp(t);
+  const d1 = (await api.post('/v1/departments', { name: 'Sales', code: uniq('S').slice(0, 20) })).body;
+  const d2 = (await api.post('/v1/departments', { name: 'Ops', code: uniq('O').slice(0, 20) })).body;
+  const a = await person(api, 'Ana', d1.id);
+  const b = await person(api, 'Bo', d2.id);
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const at = new Date(Date.UTC(2031, 4, 10 - i, 9));
+    const res = await api.post('/v1/meetings', base({ startsAt: at.toISOString(), endsAt: new Date(at.getTime() + 3600e3).toISOString(), participants: [{ personId: i % 2 ? a.id : b.id }] }));
+    ids.unshift(res.body.id);
+  }
+  const all: string[] = [];
+  let url = '/v1/meetings?limit=2';
+  for (;;) {
+    const res = await api.get(url);
+    t.equal(res.status, 200);
+    all.push(...res.body.data.map((m: { id: string }) => m.id));
+    if (!res.body.nextCursor) break;
+    url = `/v1/meetings?limit=2&cursor=${res.body.nextCursor}`;
+  }
+  t.same(all, ids, 'start order across pages');
+  const byPerson = await api.get(`/v1/meetings?participantId=${a.id}`);
+  t.equal(byPerson.body.data.length, 2);
+  const byDept = await api.get(`/v1/meetings?departmentId=${d2.id}`);
+  t.equal(byDept.body.data.length, 3);
+  const window = await api.get('/v1/meetings?from=2031-05-07T00:00:00Z&to=2031-05-09T00:00:00Z');
+  t.equal(window.body.data.length, 2);
+  t.equal((await api.get('/v1/meetings?status=scheduled')).body.data.length, 0);
+  t.equal((await api.get('/v1/meetings?status=nope')).status, 400);
+  t.equal((await api.get('/v1/meetings?cursor=garbage')).status, 400);
+
+  const other = await api.newOrganization();
+  t.equal((await other.get(`/v1/meetings/${ids[0]}`)).status, 404);
+  t.equal((await other.get('/v1/meetings')).body.data.length, 0);
+  t.equal((await other.patch(`/v1/meetings/${ids[0]}`, { title: 'x' })).status, 404);
+  t.equal((await other.post(`/v1/meetings/${ids[0]}/invitations`)).status, 404);
+  const foreignRef = await other.post('/v1/meetings', base({ organizerId: a.id }));
+  t.equal(foreignRef.status, 400);
+  t.match(foreignRef.body.errors, [{ path: 'body.organizerId' }]);
+});
+
+t.test('the list query uses the organisation/start index', async (t) => {
+  const api = await buildTestApp(t);
+  const org = api.organizationId;
+  await api.database.sql`
+    insert into meetings (organization_id, title, starts_at, ends_at, time_zone, materials_due_at)
+    select ${org}, 'm' || g, now() + g * interval '1 hour', now() + g * interval '1 hour' + interval '30 minutes', 'UTC', now()
+    from generate_series(1, 5000) g`;
+  await api.database.sql`analyze meetings`;
+  const plan = await api.database.sql.unsafe(
+    `explain select * from meetings where organization_id = $1 and starts_at >= now() and starts_at < now() + interval '3 days' order by starts_at, id limit 51`,
+    [org],
+  );
+  const text = plan.map((r) => Object.values(r)[0]).join('\n');
+  t.match(text, /Index Scan using meetings_org_starts_idx/, text);
+
+  // The participant filter reads the person's participations through their index, not every row.
+  const p = await person(api, 'Frequent');
+  await api.database.sql`
+    insert into meeting_participants (organization_id, meeting_id, person_id)
+    select ${org}, id, ${p.id} from meetings where organization_id = ${org} and title like 'm%0'`;
+  await api.database.sql`analyze meeting_participants`;
+  const plan2 = await api.database.sql.unsafe(
+    `explain select * from meetings where organization_id = $1 and id in (select mp.meeting_id from meeting_participants mp where mp.organization_id = $1 and mp.person_id = $2)
+     order by starts_at, id limit 51`,
+    [org, p.id],
+  );
+  const text2 = plan2.map((r) => Object.values(r)[0]).join('\n');
+  t.match(text2, /meeting_participants_org_person_idx/, text2);
+  t.notMatch(text2, /Seq Scan/, text2);
+});
