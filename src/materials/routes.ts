@@ -57,7 +57,11 @@ export const materialRoutes: FastifyPluginAsyncZod = async (app) => {
   };
   const fileContent = (u: MultipartUpload): Content => ({ kind: 'file', ...u.file! });
 
+  // Uploads stream up to LIAISON_MATERIAL_MAX_BYTES; give them the request-receive time-out rather
+  // than the general handler deadline (a 25 MiB file on a slow link takes longer than 20 s).
+  const uploadConfig = { deadlineMs: Math.max(app.config.handlerTimeoutMs, app.config.requestTimeoutMs) };
   app.post('/v1/meetings/:meetingId/materials', {
+    config: uploadConfig,
     onRequest: jsonOrMultipart,
     schema: {
       operationId: 'createMaterial', tags, summary: 'Share a pre-read: a link (JSON) or a file (multipart/form-data)',
@@ -161,6 +165,7 @@ export const materialRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/v1/materials/:materialId/versions', {
+    config: uploadConfig,
     onRequest: jsonOrMultipart,
     schema: {
       operationId: 'createMaterialVersion', tags, summary: 'Share a new version of a material',

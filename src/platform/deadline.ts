@@ -5,6 +5,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     deadline?: NodeJS.Timeout;
   }
+  interface FastifyContextConfig {
+    /** A longer deadline for routes that stream large bodies (file uploads). */
+    deadlineMs?: number;
+  }
 }
 
 /**
@@ -16,15 +20,16 @@ declare module 'fastify' {
  */
 export function registerDeadline(app: FastifyInstance, ms: number) {
   app.addHook('onRequest', async (req, reply) => {
+    const limit = req.routeOptions.config.deadlineMs ?? ms;
     req.deadline = setTimeout(() => {
       if (reply.sent) return;
-      req.log.warn({ ms }, 'request deadline exceeded');
+      req.log.warn({ ms: limit }, 'request deadline exceeded');
       void sendProblem(req, reply, {
         status: 503,
         detail: 'The request could not be completed in time; retry shortly.',
         headers: { 'retry-after': '2' },
       });
-    }, ms);
+    }, limit);
   });
   app.addHook('onResponse', async (req) => clearTimeout(req.deadline));
 }
