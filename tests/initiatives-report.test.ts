@@ -149,3 +149,37 @@ t.test("leader's report: JSON for a known month, default period, Markdown, negot
   t.equal((await foreign.get(`${base}/report`)).status, 404);
   t.equal((await api.get('/v1/initiatives/7d1b0b8e-3c51-4a3a-9a53-1f0b8b0c1d2e/report')).status, 404);
 });
+
+t.test('both reports see records made through the meetings and issues APIs', async (t) => {
+  const api = await buildTestApp(t);
+  const dept = (await api.post('/v1/departments', { name: 'Procurement', code: 'PRC' })).body.id as string;
+  const person = async (name: string) => (await api.post('/v1/people', { name, email: `${name.toLowerCase()}@example.com`, departmentId: dept })).body.id as string;
+  const [sponsor, owner, buyer] = [await person('Sponsor'), await person('Owner'), await person('Buyer')];
+  const ini = (await api.post('/v1/initiatives', { title: 'Supplier onboarding', sponsorId: sponsor, ownerId: owner, departmentIds: [dept] })).body.id as string;
+
+  const startsAt = new Date(Date.now() + 48 * 3600_000);
+  const created = await api.post('/v1/meetings', {
+    title: 'Supplier review', startsAt: startsAt.toISOString(), endsAt: new Date(startsAt.getTime() + 3600_000).toISOString(), timeZone: 'Asia/Shanghai',
+    initiativeId: ini, participants: [{ personId: owner }, { personId: buyer }],
+  });
+  t.equal(created.status, 201, created.text);
+  const meetingId = created.body.id as string;
+  t.equal((await api.post(`/v1/meetings/${meetingId}/invitations`, {})).status, 200);
+  const dueAt = new Date(Date.now() + 5 * 86_400_000).toISOString();
+  const issue = await api.post('/v1/issues', { title: 'Collect tax forms', ownerId: buyer, initiativeId: ini, dueAt });
+  t.equal(issue.status, 201, issue.text);
+
+  const report = (await api.get(`/v1/initiatives/${ini}/report`)).body;
+  t.match(report.nextSteps, {
+    nextMeeting: { id: meetingId, title: 'Supplier review', status: 'scheduled', participants: 2, attended: 0, materialsOnTime: null },
+    dueIssues: [{ id: issue.body.id, title: 'Collect tax forms', owner: { id: buyer, name: 'Buyer' }, department: { id: dept, code: 'PRC' } }],
+  });
+  t.same(report.counts, { meetingsHeld: 0, meetingsComing: 1, decisionsInForce: 0, issuesOverdue: 0, issuesOpen: 1, issuesResolved: 0 });
+
+  const from = new Date(Date.now() - 86_400_000).toISOString();
+  const to = new Date(Date.now() + 7 * 86_400_000).toISOString();
+  const eff = (await api.get(`/v1/reports/effectiveness?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&initiativeId=${ini}`)).body;
+  t.match(eff, { meetingsHeld: 0, meetingsCancelled: 0, rsvpResponseRate: 0, attendanceRate: null, issuesOpened: 1, issuesOverdue: 0 });
+  t.ok(Math.abs(eff.medianInvitationLeadHours - 48) < 0.1, `invitations went out 48 h ahead (${eff.medianInvitationLeadHours})`);
+  t.match(eff.byDepartment, [{ departmentId: dept, name: 'Procurement', code: 'PRC', rsvpResponseRate: 0, issuesOpened: 1 }]);
+});

@@ -31,6 +31,16 @@ t.test('create with participants and agenda, read it back in one piece', async (
 
   const audit = await api.get(`/v1/audit-events?entityType=meeting&entityId=${res.body.id}`);
   t.match(audit.body.data, [{ action: 'create', entityType: 'meeting' }]);
+
+  // A retried create with the same Idempotency-Key replays the first answer and creates nothing.
+  const key = uniq('idem');
+  const once = await api.post('/v1/meetings', base({ title: 'Once', participants: [{ personId: guest.id }] }), { 'idempotency-key': key });
+  const meetingsAfterFirst = await api.count('meetings');
+  const twice = await api.post('/v1/meetings', base({ title: 'Once', participants: [{ personId: guest.id }] }), { 'idempotency-key': key });
+  t.equal(twice.status, 201);
+  t.equal(twice.headers['idempotent-replayed'], 'true');
+  t.same(twice.body, once.body);
+  t.equal(await api.count('meetings'), meetingsAfterFirst);
 });
 
 t.test('GET meeting reads in a fixed number of queries', async (t) => {

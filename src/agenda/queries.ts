@@ -65,11 +65,11 @@ export async function findAgendaItem(db: DbOrTx, organizationId: string, meeting
 export type AgendaItemInput = Omit<NewAgendaItem, 'position'> & { carriedFromId?: string | null; issueId?: string | null };
 
 /**
- * Appends items to a meeting's agenda after its last position (the caller holds the meeting's row
- * lock, so positions stay contiguous). Owners must be people of the organisation (400 otherwise,
+ * Adds items to a meeting's agenda after its last position, or from 1-based `at` on (moving the
+ * items from there down). The caller holds the meeting's row lock, so positions stay contiguous. Owners must be people of the organisation (400 otherwise,
  * naming `${path}[i].ownerId`).
  */
-export async function appendAgendaItems(rec: ChangeRecorder, meetingId: string, items: AgendaItemInput[], path = 'body.agendaItems'): Promise<ApiAgendaItem[]> {
+export async function appendAgendaItems(rec: ChangeRecorder, meetingId: string, items: AgendaItemInput[], path = 'body.agendaItems', at?: number): Promise<ApiAgendaItem[]> {
   if (items.length === 0) return [];
   for (const [i, item] of items.entries()) {
     await assertReferences(rec.tx, rec.organizationId, [{ path: `${path}[${i}].ownerId`, table: people, id: item.ownerId, what: 'person' }]);
@@ -77,9 +77,14 @@ export async function appendAgendaItems(rec: ChangeRecorder, meetingId: string, 
   const [{ last }] = (await rec.tx.execute(
     sql`select coalesce(max(position), 0)::int as last from agenda_items where organization_id = ${rec.organizationId} and meeting_id = ${meetingId}`,
   )) as unknown as [{ last: number }];
+  const first = at !== undefined && at <= last ? at : last + 1;
+  if (first <= last) {
+    await rec.tx.execute(sql`update agenda_items set position = position + ${items.length}
+      where organization_id = ${rec.organizationId} and meeting_id = ${meetingId} and position >= ${first}`);
+  }
   const rows = await rec.tx
     .insert(agendaItems)
-    .values(items.map((item, i) => ({ ...item, organizationId: rec.organizationId, meetingId, position: last + i + 1 })))
+    .values(items.map((item, i) => ({ ...item, organizationId: rec.organizationId, meetingId, position: first + i })))
     .returning();
   const out = rows.map(toApiAgendaItem);
   for (const item of out) await rec.audit({ action: 'create', entityType: 'agenda_item', entityId: item.id, after: item });

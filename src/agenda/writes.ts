@@ -1,4 +1,4 @@
-import { and, eq, gt, gte, sql } from 'drizzle-orm';
+import { and, eq, gt, sql } from 'drizzle-orm';
 import { agendaItems, people } from '../../db/schema/index.js';
 import type { ChangeRecorder } from '../platform/changes.js';
 import { BadRequest } from '../platform/errors.js';
@@ -14,14 +14,8 @@ export async function addAgendaItem(rec: ChangeRecorder, meetingId: string, inpu
   const meeting = await findMeeting(rec.tx, rec.organizationId, meetingId, { forUpdate: true });
   assertMeetingEditable(meeting);
   const { position, ...item } = input;
-  const [created] = await appendAgendaItems(rec, meetingId, [item], 'body');
-  if (position === undefined || position >= created!.position) return created!;
-  await rec.tx
-    .update(agendaItems)
-    .set({ position: sql`${agendaItems.position} + 1` })
-    .where(and(inMeeting(rec.organizationId, meetingId), gte(agendaItems.position, position), sql`${agendaItems.id} <> ${created!.id}`));
-  const [row] = await rec.tx.update(agendaItems).set({ position }).where(and(eq(agendaItems.organizationId, rec.organizationId), eq(agendaItems.id, created!.id))).returning();
-  return toApiAgendaItem(row!);
+  const [created] = await appendAgendaItems(rec, meetingId, [item], 'body', position);
+  return created!;
 }
 
 export async function updateAgendaItem(rec: ChangeRecorder, meetingId: string, id: string, patch: AgendaItemPatch, checkVersion: (v: number) => void): Promise<ApiAgendaItem> {

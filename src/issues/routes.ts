@@ -42,8 +42,8 @@ export const issueRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   }, async (req, reply) => {
     const issue = await mutate(req, reply, 201, async (rec) => {
-      await findMeeting(rec.tx, rec.organizationId, req.params.meetingId); // 404 for a meeting of another organisation
-      return createIssue(rec, { ...req.body, meetingId: req.params.meetingId }, { meeting: 'params.meetingId' });
+      const meeting = await findMeeting(rec.tx, rec.organizationId, req.params.meetingId); // 404 for another organisation's
+      return createIssue(rec, req.body, meeting);
     });
     setEtag(reply, issue);
     return issue;

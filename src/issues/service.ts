@@ -4,7 +4,7 @@ import type { ChangeRecorder } from '../platform/changes.js';
 import { diffFields } from '../platform/changes.js';
 import { BadRequest, Conflict } from '../platform/errors.js';
 import { assertReferences } from '../platform/references.js';
-import { findMeeting } from '../meetings/queries.js';
+import { findMeeting, type MeetingRow } from '../meetings/queries.js';
 import { assertAgendaItemOfMeeting, personSummaries } from './meeting-context.js';
 import { findIssue, toApiIssue, type IssueRow } from './queries.js';
 import type { ApiIssue, IssuePatch, IssueStatus, NewIssue } from './schemas.js';
@@ -43,17 +43,17 @@ async function departmentOf(rec: ChangeRecorder, personId: string | null | undef
 }
 
 /**
- * Opens an issue, on its own or raised in a meeting (`meetingId`): its agenda item must belong
- * to that meeting and the initiative defaults to the meeting's.
+ * Opens an issue, on its own or raised in a meeting (`raisedIn`, or `meetingId` in the body): its
+ * agenda item must belong to that meeting and the initiative defaults to the meeting's.
  */
-export async function createIssue(rec: ChangeRecorder, input: NewIssue, paths: { meeting: string } = { meeting: 'body.meetingId' }): Promise<ApiIssue> {
+export async function createIssue(rec: ChangeRecorder, input: NewIssue, raisedIn?: MeetingRow): Promise<ApiIssue> {
   await assertRefs(rec, input);
-  let meeting: typeof meetings.$inferSelect | null = null;
-  if (input.meetingId) {
-    await assertReferences(rec.tx, rec.organizationId, [{ path: paths.meeting, table: meetings, id: input.meetingId, what: 'meeting' }]);
+  let meeting = raisedIn ?? null;
+  if (!meeting && input.meetingId) {
+    await assertReferences(rec.tx, rec.organizationId, [{ path: 'body.meetingId', table: meetings, id: input.meetingId, what: 'meeting' }]);
     meeting = await findMeeting(rec.tx, rec.organizationId, input.meetingId);
-    if (meeting.status === 'cancelled') throw new Conflict('The meeting is cancelled; issues cannot be raised in it.');
   }
+  if (meeting?.status === 'cancelled') throw new Conflict('The meeting is cancelled; issues cannot be raised in it.');
   await assertAgendaItemOfMeeting(rec.tx, rec.organizationId, meeting?.id ?? null, input.agendaItemId, 'body.agendaItemId');
   const [row] = await rec.tx
     .insert(issues)

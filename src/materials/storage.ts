@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type postgres from 'postgres';
-import { and, asc, eq, gte, lt } from 'drizzle-orm';
+import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import { materialFileChunks, materialFiles } from '../../db/schema/index.js';
 import type { Db, Tx } from '../platform/database.js';
 import { HttpProblem } from '../platform/errors.js';
@@ -83,6 +83,10 @@ const COPY_TRAILER = Buffer.from([0xff, 0xff]);
 export async function storeFile(tx: Tx, organizationId: string, stream: AsyncIterable<Buffer> & { truncated?: boolean }, maxBytes: number) {
   const [file] = await tx.insert(materialFiles).values({ organizationId }).returning({ id: materialFiles.id });
   const fileId = file!.id;
+  // The COPY lasts as long as the client takes to send the file, which the pool's statement_timeout
+  // would cut short; a stalled client is ended by the HTTP request timeout instead, which closes
+  // the stream and so ends the COPY.
+  await tx.execute(sql`set local statement_timeout = '10min'`);
   const copy = await rawClient(tx)`copy material_file_chunks (organization_id, file_id, seq, data) from stdin with (format binary)`.writable();
   const send = async (chunk: Buffer) => {
     if (!copy.write(chunk)) await once(copy, 'drain');
@@ -105,6 +109,7 @@ export async function storeFile(tx: Tx, organizationId: string, stream: AsyncIte
     copy.end();
     await finished(copy);
   }
+  await tx.execute(sql`reset statement_timeout`);
   await tx.update(materialFiles).set({ sizeBytes: read.sizeBytes, sha256: read.sha256 }).where(eq(materialFiles.id, fileId));
   return { fileId, ...read };
 }

@@ -5,6 +5,7 @@ import type { DbOrTx } from '../platform/database.js';
 import { Conflict } from '../platform/errors.js';
 import { loadCalendarData, renderCalendar, type CalendarMethod } from './calendar.js';
 import { findMeeting, loadMeetingDetail, meetingApi, toApiMeeting, type MeetingRow } from './queries.js';
+import { carryOverToNextOccurrence } from './follow-up.js';
 import type { ApiMeeting, ApiMeetingDetail } from './schemas.js';
 
 // The meeting state machine: draft → scheduled → in_progress → completed, and any state that is
@@ -94,6 +95,7 @@ export async function endMeeting(rec: ChangeRecorder, id: string, checkVersion: 
   const current = await findMeeting(rec.tx, rec.organizationId, id, { forUpdate: true });
   checkVersion(current.version);
   const row = await setState(rec, current, { status: assertTransition(current, 'end'), endedAt: new Date() });
+  await carryOverToNextOccurrence(rec, row); // a series' next occurrence takes what this one left open
   const api = await meetingApi(rec.tx, row);
   await rec.event('meeting.ended', { meeting: api });
   return api;

@@ -14,12 +14,13 @@ export interface EffectivenessQuery {
 const ALL = '00000000-0000-0000-0000-000000000000';
 
 /**
- * Builds every figure of SPEC §2 "Effectiveness" in one statement: the meetings of the period
- * are read once (by `meetings_org_starts_idx` / `meetings_org_initiative_starts_idx`), their
- * participants, materials, agenda items, decisions and feedback are joined through
- * organisation-led indexes, and each figure is aggregated per *scope*: the whole organisation
- * (key ALL) and each department. Only the per-scope totals leave the database.
- * The definitions are those of `figureFields` in schemas.ts (the OpenAPI description).
+ * Builds every figure of SPEC §2 "Effectiveness" in one statement. The meetings of the period are
+ * read once (through `meetings_org_starts_idx` or `meetings_org_initiative_starts_idx` when the
+ * period is selective), their participants, materials, agenda items, decisions and feedback are
+ * joined on organisation-led keys, each child table is read once, and every figure is aggregated
+ * per *scope*: the whole organisation (key ALL) and each department. Only the per-scope totals
+ * (one row per department) leave the database. The definitions are those of `figureFields` in
+ * schemas.ts, which is also the OpenAPI description.
  */
 function effectivenessSql(q: EffectivenessQuery): SQL {
   const org = sql`${q.organizationId}::uuid`;
@@ -72,20 +73,23 @@ mm as materialized (
     coalesce(s.discussed, 0) as discussed, coalesce(s.deferred, 0) as deferred, coalesce(s.decisions, 0) as decisions
   from m left join mstats s on s.meeting_id = m.id
 ),
--- Participants per meeting and department (their current department; null for none): one grouped
--- pass over participant rows and, for held meetings, (required material, participant) pairs
--- acknowledged before the start; then the meeting's own figures are attached once per group.
+-- The participants of the period's meetings with their current department (null for none), read once.
+pp as materialized (
+  select mp.meeting_id, mp.person_id, pe.department_id, mp.attended, mp.response
+  from m
+  join meeting_participants mp on mp.organization_id = ${org} and mp.meeting_id = m.id
+  join people pe on pe.organization_id = ${org} and pe.id = mp.person_id
+),
+-- Per meeting and department: one grouped pass over participant rows and, for held meetings, the
+-- (required material, participant) pairs acknowledged before the start.
 pg as (
   select meeting_id, department_id, sum(participant)::int as participants, sum(attended)::int as attended,
     sum(responded)::int as responded, sum(acknowledged)::int as acknowledged
   from (
-    select mp.meeting_id, pe.department_id, 1 as participant, mp.attended::int as attended,
-      (mp.response <> 'needs_action')::int as responded, 0 as acknowledged
-    from m
-    join meeting_participants mp on mp.organization_id = ${org} and mp.meeting_id = m.id
-    join people pe on pe.organization_id = ${org} and pe.id = mp.person_id
+    select meeting_id, department_id, 1 as participant, attended::int as attended, (response <> 'needs_action')::int as responded, 0 as acknowledged
+    from pp
     union all
-    select ack.meeting_id, pe.department_id, 0, 0, 0, 1
+    select pp.meeting_id, pp.department_id, 0, 0, 0, 1
     from (
       select distinct mt.meeting_id, mt.id, a.person_id
       from m
@@ -93,11 +97,11 @@ pg as (
       join material_acknowledgements a on a.organization_id = ${org} and a.material_id = mt.id and a.acknowledged_at < m.starts_at
       where m.held
     ) ack
-    join meeting_participants mp on mp.organization_id = ${org} and mp.meeting_id = ack.meeting_id and mp.person_id = ack.person_id
-    join people pe on pe.organization_id = ${org} and pe.id = ack.person_id
+    join pp on pp.meeting_id = ack.meeting_id and pp.person_id = ack.person_id
   ) x
   group by meeting_id, department_id
 ),
+-- ... with the meeting's own figures attached once per group, so department scopes need no re-join.
 pd as materialized (
   select pg.*, mm.status, mm.held, mm.invited, mm.lead_hours, mm.materials, mm.on_time, mm.required, mm.discussed, mm.deferred, mm.decisions
   from pg join mm on mm.id = pg.meeting_id

@@ -7,7 +7,7 @@ import { searchSources, type SearchType } from './documents.js';
  * At most this many matches per type are ranked. A query matching more (a very common word) is
  * ranked among the first matches the index yields, which keeps every page fast at any table size.
  */
-const CANDIDATES_PER_TYPE = 500;
+const CANDIDATES_PER_TYPE = 300;
 
 export interface SearchRow {
   type: SearchType;
@@ -37,15 +37,15 @@ function matches(doc: string, q: string): SQL {
  * Rank: a match in the title first, then how much of the title the query covers and how early it
  * occurs there; a match only in the text ranks by how much of the (shorter) text it covers. Only
  * titles are lowercased and compared here, in float arithmetic: per-character work over long text
- * (and pg_trgm's word_similarity, ~20 µs a row) is what makes substring search slow. Rounded so
- * that the keyset cursor compares exactly.
+ * (and pg_trgm's word_similarity, ~20 µs a row) is what makes substring search slow. A float8,
+ * which PostgreSQL prints exactly (shortest round-trip form), so the keyset cursor compares exactly.
  */
 function rank(q: string): SQL {
   const titlePos = sql`strpos(lower(c.title), lower(${q}))`;
   const len = sql`char_length(${q})::float8`;
-  return sql`round((case when ${titlePos} > 0
+  return sql`(case when ${titlePos} > 0
       then 1 + 0.5 * ${len} / greatest(char_length(c.title), 1) + 0.25 / (1 + ln(${titlePos}))
-      else 0.5 * least(1, 20 * ${len} / greatest(char_length(c.doc), 1)) end)::numeric, 6)`;
+      else 0.5 * least(1, 20 * ${len} / greatest(char_length(c.doc), 1)) end)`;
 }
 
 function candidates(type: SearchType, organizationId: string, q: string): SQL {
@@ -63,7 +63,7 @@ export async function search(
   query: { q: string; types: SearchType[]; limit: number; cursor?: string },
 ): Promise<SearchRow[]> {
   const c = decodeCursor(query.cursor, 3) as [string, string, string] | null;
-  const after = c ? sql`where (hits.rank < ${c[0]}::numeric or (hits.rank = ${c[0]}::numeric and (hits.type, hits.id) > (${c[1]}::text, ${c[2]}::uuid)))` : sql``;
+  const after = c ? sql`where (hits.rank < ${c[0]}::float8 or (hits.rank = ${c[0]}::float8 and (hits.type, hits.id) > (${c[1]}::text, ${c[2]}::uuid)))` : sql``;
   const union = sql.join(query.types.map((type) => candidates(type, organizationId, query.q)), sql` union all `);
   return db.transaction(async (tx) => {
     // The planner's cost model takes ILIKE for cheap, but matching CJK text costs microseconds per

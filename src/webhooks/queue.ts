@@ -89,6 +89,8 @@ export async function claimDue(db: DbOrTx, workerId: string, limit: number, perE
       where status = 'pending' and next_attempt_at <= now()
         and (lease_until is null or lease_until <= now())
         and webhook_id not in (select webhook_id from busy)
+        -- a delivery queued while its endpoint was being deleted is left for pruning
+        and exists (select 1 from webhooks w where w.id = webhook_id)
       order by next_attempt_at
       limit ${limit * 4}
       for update skip locked

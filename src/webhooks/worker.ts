@@ -82,13 +82,21 @@ export async function startDeliveryWorker(ctx: WorkerContext): Promise<Backgroun
     }
   };
 
+  // Completions and notifications that arrive together share one claim query.
+  let scheduled = false;
   function wake() {
     if (stopping) return;
     if (claiming) {
       again = true;
       return;
     }
-    void claimLoop();
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      if (claiming) again = true;
+      else void claimLoop();
+    });
   }
 
   const poll = setInterval(wake, POLL_MS);
