@@ -8,10 +8,12 @@ import { meetings } from './scenarios/meetings.js';
 import { search } from './scenarios/search.js';
 import { webhooks } from './scenarios/webhooks.js';
 import { effectiveness } from './scenarios/effectiveness.js';
+import { soak } from './scenarios/soak.js';
 
 // `npm run bench [scenario …]`: starts the API and a bare baseline server against one fresh
 // database, measures the baseline first, then each scenario, and prints ratios to the baseline.
-const scenarios: Record<string, Scenario> = { directory, meetings, search, webhooks, effectiveness };
+const scenarios: Record<string, Scenario> = { directory, meetings, search, webhooks, effectiveness, soak };
+const OPT_IN = new Set(['soak']); // 5 minutes: runs only when named (`npm run bench soak`)
 
 async function database(): Promise<{ url: string; drop(): Promise<void> }> {
   if (!process.env.DATABASE_URL) {
@@ -58,7 +60,7 @@ async function main() {
     const rows: Row[] = [baseline];
     process.stdout.write(`Liaison benchmark, ${new Date().toISOString()}, node ${process.version}\n`);
     for (const [name, scenario] of Object.entries(scenarios)) {
-      if (wanted.length && !wanted.includes(name)) continue;
+      if (wanted.length ? !wanted.includes(name) : OPT_IN.has(name)) continue;
       rows.push(...(await scenario(ctx)));
     }
     report(rows);

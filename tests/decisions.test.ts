@@ -121,6 +121,12 @@ t.test('decisions: every refusal, and nothing written', async (t) => {
   t.equal((await api.get(`/v1/decisions/${active.id}`)).body.status, 'superseded', 'the superseded one stays as it was');
   t.equal((await theirs.get(`/v1/decisions/${theirDecision.id}`)).body.status, 'active', 'theirs untouched');
 
+  // Two decisions racing to supersede the same one: exactly one wins.
+  const contested = (await api.post(`/v1/meetings/${m.id}/decisions`, base)).body;
+  const race = await Promise.all([1, 2].map(() => api.post(`/v1/meetings/${m.id}/decisions`, { ...base, supersedesId: contested.id })));
+  t.same(race.map((r) => r.status).sort(), [201, 409]);
+  t.equal((await eventsOf(api, 'decision.superseded')).filter((e) => e.data.decision.id === contested.id).length, 1);
+
   // A decision another one can still supersede via PATCH (from the later decision).
   const fresh = (await api.post(`/v1/meetings/${other.id}/decisions`, base)).body;
   const later = (await api.post(`/v1/meetings/${other.id}/decisions`, base)).body;

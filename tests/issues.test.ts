@@ -133,4 +133,12 @@ t.test('issues: refusals write nothing', async (t) => {
   t.equal((await api.keyWith(['read'])).key.length > 0, true);
   const reader = await api.keyWith(['read']);
   t.equal((await reader.post('/v1/issues', { title: 'no' })).status, 403);
+
+  // A retried POST replays the first answer: one issue, one issue.opened.
+  const opened = await api.count('events');
+  const once = await api.post('/v1/issues', { title: 'Retried' }, { 'idempotency-key': 'retry-issue-1' });
+  const twice = await api.post('/v1/issues', { title: 'Retried' }, { 'idempotency-key': 'retry-issue-1' });
+  t.same(twice.body, once.body);
+  t.equal(twice.headers['idempotent-replayed'], 'true');
+  t.equal(await api.count('events'), opened + 1);
 });

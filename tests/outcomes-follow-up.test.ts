@@ -59,6 +59,14 @@ t.test('follow-up meetings carry deferred/pending items and unresolved issues, o
   t.equal(second.status, 201, second.text);
   t.match(second.body, { title: 'Second look', startsAt: '2031-05-19T08:00:00.000Z', endsAt: '2031-05-19T09:30:00.000Z', agendaItems: [] });
 
+  // Two follow-ups requested at once from a fresh meeting: the items go to exactly one of them.
+  const racer = (await api.post('/v1/meetings', {
+    title: uniq('Race'), startsAt: '2031-05-06T08:00:00Z', endsAt: '2031-05-06T09:00:00Z', timeZone: 'UTC', agendaItems: [{ title: 'Once only' }],
+  })).body;
+  const both = await Promise.all([1, 2].map(() => api.post(`/v1/meetings/${racer.id}/follow-up`, {})));
+  t.same(both.map((r) => r.status), [201, 201]);
+  t.same(both.map((r) => r.body.agendaItems.length).sort(), [0, 1]);
+
   // The follow-up's own follow-up continues the chain from the follow-up's items.
   const next = await api.post(`/v1/meetings/${f.id}/follow-up`, { participants: [{ personId: ana.id, role: 'chair' }], agendaItems: [{ title: 'Welcome' }] });
   t.equal(next.status, 201, next.text);

@@ -14,6 +14,7 @@ export async function addAgendaItem(rec: ChangeRecorder, meetingId: string, inpu
   const meeting = await findMeeting(rec.tx, rec.organizationId, meetingId, { forUpdate: true });
   assertMeetingEditable(meeting);
   const { position, ...item } = input;
+  await assertReferences(rec.tx, rec.organizationId, [{ path: 'body.ownerId', table: people, id: item.ownerId, what: 'person' }]);
   const [created] = await appendAgendaItems(rec, meetingId, [item], 'body', position);
   return created!;
 }
