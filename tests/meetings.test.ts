@@ -50,17 +50,13 @@ t.test('GET meeting reads in a fixed number of queries', async (t) => {
   const big = await api.post('/v1/meetings', base({ participants: people.map((p) => ({ personId: p.id })), agendaItems: Array.from({ length: 8 }, (_, i) => ({ title: `I${i}` })) }));
   // Counts the statements the app's pool runs while serving one GET.
   const count = async (id: string) => {
-    const client = (api.app.db as unknown as { session: { client: { unsafe: (...a: unknown[]) => unknown } } }).session.client;
-    const original = client.unsafe;
+    const options = (api.database.sql as unknown as { options: { debug?: unknown } }).options;
     let n = 0;
-    client.unsafe = (...args: unknown[]) => {
-      n++;
-      return original.apply(client, args as never);
-    };
+    options.debug = () => n++;
     try {
       t.equal((await api.get(`/v1/meetings/${id}`)).status, 200);
     } finally {
-      client.unsafe = original;
+      options.debug = undefined;
     }
     return n;
   };

@@ -19,6 +19,30 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * drizzle sends its queries with postgres.js `unsafe(…, { prepare: false })`, so PostgreSQL parses
+ * and plans every statement anew; for the embedded-JSON reads of this API the planning costs more
+ * than the execution. This view of the client prepares them, as postgres.js does for its own
+ * tagged queries: each connection keeps its statements until it is recycled.
+ */
+function preparing(client: postgres.Sql): postgres.Sql {
+  return new Proxy(client, {
+    get(target, prop) {
+      if (prop === 'unsafe') {
+        return (query: string, params?: unknown[], options?: object) => target.unsafe(query, params as never, { ...options, prepare: true });
+      }
+      if (prop === 'begin' || prop === 'savepoint') {
+        return (...args: unknown[]) => {
+          const fn = args.pop() as (tx: postgres.Sql) => unknown;
+          return (target as unknown as Record<string, (...a: unknown[]) => unknown>)[prop]!(...args, (tx: postgres.Sql) => fn(preparing(tx)));
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 export function openDatabase(url: string, opts: { max?: number } = {}): Database {
   const sql = postgres(url, {
     max: opts.max ?? 10,
@@ -30,7 +54,7 @@ export function openDatabase(url: string, opts: { max?: number } = {}): Database
     connection: { application_name: 'liaison', statement_timeout: 15_000 },
     transform: { undefined: null },
   });
-  const db = drizzle(sql, { schema, casing: 'snake_case' });
+  const db = drizzle(preparing(sql), { schema, casing: 'snake_case' });
   return { sql, db, url, close: () => sql.end({ timeout: 5 }) };
 }
 
