@@ -1,4 +1,5 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
+import { tenantFinder } from '../platform/finders.js';
 import { decisions, decisionStances } from '../../db/schema/index.js';
 import type { DbOrTx } from '../platform/database.js';
 import { NotFound } from '../platform/errors.js';
@@ -59,12 +60,7 @@ export async function withStances(db: DbOrTx, organizationId: string, rows: Deci
   return rows.map((r) => toApiDecision(r, stances.get(r.id)!));
 }
 
-export async function findDecision(db: DbOrTx, organizationId: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<DecisionRow> {
-  const q = db.select().from(decisions).where(and(eq(decisions.organizationId, organizationId), eq(decisions.id, id)));
-  const [row] = opts.forUpdate ? await q.for('update') : await q;
-  if (!row) throw new NotFound('Decision');
-  return row;
-}
+export const findDecision = tenantFinder(decisions, 'Decision', 'find_decision');
 
 export async function getDecision(db: DbOrTx, organizationId: string, id: string): Promise<ApiDecision> {
   const [api] = await withStances(db, organizationId, [await findDecision(db, organizationId, id)]);

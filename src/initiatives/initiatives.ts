@@ -1,4 +1,5 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { tenantFinder } from '../platform/finders.js';
 import { departments, goals, initiativeDepartments, initiativeMembers, initiatives, people } from '../../db/schema/index.js';
 import type { ChangeRecorder } from '../platform/changes.js';
 import type { DbOrTx } from '../platform/database.js';
@@ -43,12 +44,7 @@ export async function departmentIdsOf(db: DbOrTx, organizationId: string, ids: s
   return out;
 }
 
-export async function findInitiative(db: DbOrTx, organizationId: string, id: string, opts: { forUpdate?: boolean } = {}) {
-  const q = db.select().from(initiatives).where(and(eq(initiatives.organizationId, organizationId), eq(initiatives.id, id)));
-  const [row] = opts.forUpdate ? await q.for('update') : await q;
-  if (!row) throw new NotFound('Initiative');
-  return row;
-}
+export const findInitiative = tenantFinder(initiatives, 'Initiative', 'find_initiative');
 
 export async function getInitiative(db: DbOrTx, organizationId: string, id: string) {
   const row = await findInitiative(db, organizationId, id);

@@ -1,4 +1,5 @@
 import { and, eq, gte, inArray, isNotNull, isNull, lt, notInArray, or, type SQL } from 'drizzle-orm';
+import { tenantFinder } from '../platform/finders.js';
 import { issues } from '../../db/schema/index.js';
 import type { DbOrTx } from '../platform/database.js';
 import { NotFound } from '../platform/errors.js';
@@ -40,12 +41,7 @@ export function toApiIssue(r: IssueRow, now = new Date()): ApiIssue {
   };
 }
 
-export async function findIssue(db: DbOrTx, organizationId: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<IssueRow> {
-  const q = db.select().from(issues).where(and(eq(issues.organizationId, organizationId), eq(issues.id, id)));
-  const [row] = opts.forUpdate ? await q.for('update') : await q;
-  if (!row) throw new NotFound('Issue');
-  return row;
-}
+export const findIssue = tenantFinder(issues, 'Issue', 'find_issue');
 
 function overdueFilter(overdue: boolean | undefined): SQL | undefined {
   if (overdue === undefined) return undefined;

@@ -1,4 +1,5 @@
 import { and, asc, eq, gt, inArray } from 'drizzle-orm';
+import { tenantFinder } from '../platform/finders.js';
 import { agendaItems, materialFiles, materials, materialVersions, meetings } from '../../db/schema/index.js';
 import type { ChangeRecorder } from '../platform/changes.js';
 import type { DbOrTx } from '../platform/database.js';
@@ -99,12 +100,7 @@ async function assertAgendaItemOfMeeting(db: DbOrTx, organizationId: string, mee
   if (!item) throw new UnknownReference('body.agendaItemId', 'agenda item of this meeting');
 }
 
-export async function findMaterial(db: DbOrTx, organizationId: string, id: string, opts: { forUpdate?: boolean } = {}) {
-  const q = db.select().from(materials).where(and(eq(materials.organizationId, organizationId), eq(materials.id, id)));
-  const [row] = opts.forUpdate ? await q.for('update') : await q;
-  if (!row) throw new NotFound('Material');
-  return row;
-}
+export const findMaterial = tenantFinder(materials, 'Material', 'find_material');
 
 export async function listMaterials(db: DbOrTx, organizationId: string, meetingId: string, q: { limit: number; cursor?: string }) {
   await findMaterialMeeting(db, organizationId, meetingId);

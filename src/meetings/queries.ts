@@ -1,4 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import { tenantFinder } from '../platform/finders.js';
 import { agendaItems, meetings, people } from '../../db/schema/index.js';
 import type { DbOrTx } from '../platform/database.js';
 import { BadRequest, Conflict, NotFound, UnknownReference } from '../platform/errors.js';
@@ -45,12 +46,7 @@ export function toApiMeeting(r: MeetingRow, agendaMinutes = 0): ApiMeeting {
 }
 
 /** The meeting of the caller's organisation, or 404. `forUpdate` locks it for the transaction. */
-export async function findMeeting(db: DbOrTx, organizationId: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<MeetingRow> {
-  const q = db.select().from(meetings).where(and(eq(meetings.organizationId, organizationId), eq(meetings.id, id)));
-  const [row] = opts.forUpdate ? await q.for('update') : await q;
-  if (!row) throw new NotFound('Meeting');
-  return row;
-}
+export const findMeeting = tenantFinder(meetings, 'Meeting', 'find_meeting');
 
 /** Cancelled and completed meetings are part of the record: they refuse edits (409). */
 export function assertMeetingEditable(meeting: Pick<MeetingRow, 'status'>): void {

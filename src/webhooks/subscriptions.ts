@@ -1,4 +1,5 @@
 import type net from 'node:net';
+import { tenantFinder } from '../platform/finders.js';
 import { and, eq, sql } from 'drizzle-orm';
 import { webhookAttempts, webhookDeliveries, webhooks } from '../../db/schema/index.js';
 import type { ChangeRecorder } from '../platform/changes.js';
@@ -63,12 +64,7 @@ export async function assertWebhookUrl(url: string, allow: net.BlockList) {
   if (!check.ok) throw new BadRequest(`The webhook URL ${check.reason}.`, [{ path: 'body.url', message: check.reason }]);
 }
 
-export async function findWebhook(db: DbOrTx, organizationId: string, id: string, opts: { forUpdate?: boolean } = {}) {
-  const q = db.select().from(webhooks).where(and(eq(webhooks.organizationId, organizationId), eq(webhooks.id, id)));
-  const [row] = opts.forUpdate ? await q.for('update') : await q;
-  if (!row) throw new NotFound('Webhook');
-  return row;
-}
+export const findWebhook = tenantFinder(webhooks, 'Webhook', 'find_webhook');
 
 export async function listWebhooks(db: DbOrTx, organizationId: string, q: { limit: number; cursor?: string }) {
   return db
