@@ -1,5 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { tenantFinder } from '../platform/finders.js';
+import { preparedPerHandle, tenantFinder } from '../platform/finders.js';
 import { agendaItems, meetings, people } from '../../db/schema/index.js';
 import type { DbOrTx } from '../platform/database.js';
 import { BadRequest, Conflict, NotFound, UnknownReference } from '../platform/errors.js';
@@ -94,8 +94,8 @@ export function participantJson() {
  * A meeting with its participants, agenda and material summaries, read in one query (each
  * relation is a JSON aggregate over its own index), so the cost does not grow with the rows.
  */
-export async function loadMeetingDetail(db: DbOrTx, organizationId: string, id: string): Promise<ApiMeetingDetail> {
-  const [row] = await db
+const detailStatement = preparedPerHandle((db) =>
+  db
     .select({
       meeting: meetings,
       participants: participantJson(),
@@ -103,7 +103,12 @@ export async function loadMeetingDetail(db: DbOrTx, organizationId: string, id: 
       materials: materialSummariesJson(),
     })
     .from(meetings)
-    .where(and(eq(meetings.organizationId, organizationId), eq(meetings.id, id)));
+    .where(and(eq(meetings.organizationId, sql.placeholder('org')), eq(meetings.id, sql.placeholder('id'))))
+    .prepare('meeting_detail'),
+);
+
+export async function loadMeetingDetail(db: DbOrTx, organizationId: string, id: string): Promise<ApiMeetingDetail> {
+  const [row] = await detailStatement(db).execute({ org: organizationId, id });
   if (!row) throw new NotFound('Meeting');
   const agenda = row.agendaItems as ApiAgendaItem[];
   const minutes = agenda.reduce((sum, i) => sum + (i.durationMinutes ?? 0), 0);
