@@ -1,0 +1,394 @@
+import t, { type Test } from 'tap';
+import { buildTestApp, uniq, type Answer, type Caller, type TestApp } from './helpers.js';
+
+// Sweeps every operation of the live OpenAPI document with another organisation's ids, in the path
+// (404, and the other organisation's rows unchanged) and in the body (400 naming the field, and
+// nothing written), so that a route added later cannot forget the tenancy rule. A path parameter
+// or body id field with no fixture here fails the sweep instead of being skipped.
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Schema = Record<string, any>;
+interface Operation {
+  method: string;
+  path: string;
+  params: string[];
+  jsonBody: Schema | null;
+}
+
+/** Path parameters that are not ids (numbers within a parent that is itself swept). */
+const NUMERIC_PARAMS = new Set(['revision', 'n', 'version']);
+
+function operations(api: TestApp): { ops: Operation[]; doc: Schema } {
+  const doc = api.app.swagger() as Schema;
+  const ops: Operation[] = [];
+  for (const [path, item] of Object.entries<Schema>(doc.paths)) {
+    if (!path.startsWith('/v1/')) continue;
+    for (const [method, op] of Object.entries<Schema>(item)) {
+      const params = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+      ops.push({ method: method.toUpperCase(), path, params, jsonBody: op.requestBody?.content?.['application/json']?.schema ?? null });
+    }
+  }
+  return { ops, doc };
+}
+
+function resolver(doc: Schema) {
+  const resolve = (s: Schema | undefined): Schema | undefined => {
+    let seen = 0;
+    while (s && s.$ref && seen++ < 20) s = doc.components.schemas[String(s.$ref).split('/').pop()!];
+    if (!s) return s;
+    for (const k of ['anyOf', 'oneOf']) {
+      if (Array.isArray(s[k])) {
+        const pick = s[k].map(resolve).find((x: Schema | undefined) => x && x.type !== 'null');
+        return pick ?? s;
+      }
+    }
+    return s;
+  };
+  return resolve;
+}
+
+interface Ids {
+  departmentId: string;
+  personId: string;
+  initiativeId: string;
+  goalId: string;
+  meetingId: string;
+  itemId: string;
+  materialId: string;
+  decisionId: string;
+  issueId: string;
+  webhookId: string;
+  keyId: string;
+  eventId: string;
+  deliveryId: string;
+  sponsorId: string;
+  startedMeetingId: string;
+  secrets: string[];
+}
+
+/** One of every resource a path can name, created through the API by `caller`. */
+async function fixtures(t: Test, caller: Caller, label: string): Promise<Ids> {
+  const ok = (res: Answer, what: string) => {
+    if (res.status >= 300) t.fail(`${label}: creating ${what} answered ${res.status} ${res.text.slice(0, 300)}`);
+    return res.body;
+  };
+  const department = ok(await caller.post('/v1/departments', { name: `${label} dept`, code: uniq('D').replace(/[^A-Za-z0-9]/g, '').slice(0, 30) }), 'department');
+  const person = ok(await caller.post('/v1/people', { name: `${label} person`, email: `${uniq('p')}@example.com`, departmentId: department.id }), 'person');
+  const sponsor = ok(await caller.post('/v1/people', { name: `${label} sponsor`, email: `${uniq('s')}@example.com` }), 'sponsor');
+  const initiative = ok(await caller.post('/v1/initiatives', { title: `${label} initiative`, sponsorId: sponsor.id, ownerId: person.id, departmentIds: [department.id] }), 'initiative');
+  const goal = ok(await caller.post(`/v1/initiatives/${initiative.id}/goals`, { title: 'Goal', metric: 'm', baseline: 0, target: 10 }), 'goal');
+  const meeting = ok(
+    await caller.post('/v1/meetings', {
+      title: `${label} meeting`,
+      startsAt: '2027-03-01T09:00:00Z',
+      endsAt: '2027-03-01T10:00:00Z',
+      timeZone: 'Europe/Paris',
+      initiativeId: initiative.id,
+      organizerId: person.id,
+      participants: [{ personId: person.id, role: 'chair' }],
+    }),
+    'meeting',
+  );
+  // Feedback is taken only once a meeting is under way: a second meeting, started.
+  const started = ok(await caller.post('/v1/meetings', { title: `${label} started`, startsAt: '2027-03-02T09:00:00Z', endsAt: '2027-03-02T10:00:00Z', timeZone: 'Europe/Paris', participants: [{ personId: person.id, role: 'chair' }] }), 'started meeting');
+  ok(await caller.post(`/v1/meetings/${started.id}/invitations`), 'invitations');
+  ok(await caller.post(`/v1/meetings/${started.id}/start`), 'start');
+  const item = ok(await caller.post(`/v1/meetings/${meeting.id}/agenda-items`, { title: 'Item', ownerId: person.id }), 'agenda item');
+  const material = ok(await caller.post(`/v1/meetings/${meeting.id}/materials`, { title: 'Pre-read', url: 'https://example.com/pre-read.pdf', agendaItemId: item.id }), 'material');
+  const decision = ok(await caller.post(`/v1/meetings/${meeting.id}/decisions`, { title: 'Decision', statement: 'We agree', agendaItemId: item.id, supporters: [person.id] }), 'decision');
+  const issue = ok(await caller.post('/v1/issues', { title: 'Issue', ownerId: person.id, departmentId: department.id, meetingId: meeting.id, initiativeId: initiative.id }), 'issue');
+  const webhook = ok(await caller.post('/v1/webhooks', { url: 'http://127.0.0.1:9/hook', eventTypes: ['*'] }), 'webhook');
+  const key = ok(await caller.post('/v1/api-keys', { name: `${label} spare`, scopes: ['read'] }), 'api key');
+  ok(await caller.post(`/v1/webhooks/${webhook.id}/test`), 'webhook test');
+  const events = ok(await caller.get('/v1/events?limit=1'), 'events');
+  const deliveries = ok(await caller.get(`/v1/webhooks/${webhook.id}/deliveries`), 'deliveries');
+  t.ok(events.data?.[0]?.id, `${label} has an event`);
+  t.ok(deliveries.data?.[0]?.id, `${label} has a delivery`);
+  return {
+    departmentId: department.id,
+    personId: person.id,
+    initiativeId: initiative.id,
+    goalId: goal.id,
+    meetingId: meeting.id,
+    itemId: item.id,
+    materialId: material.id,
+    decisionId: decision.id,
+    issueId: issue.id,
+    webhookId: webhook.id,
+    keyId: key.id,
+    eventId: events.data[0].id,
+    deliveryId: deliveries.data[0].id,
+    sponsorId: sponsor.id,
+    startedMeetingId: started.id,
+    secrets: [webhook.secret, key.secret].filter(Boolean),
+  };
+}
+
+/** The fixture kind a path parameter or body id field names. */
+const KIND: Record<string, keyof Ids> = {
+  departmentId: 'departmentId',
+  departmentIds: 'departmentId',
+  parentId: 'departmentId',
+  personId: 'personId',
+  leadId: 'personId',
+  sponsorId: 'personId',
+  ownerId: 'personId',
+  organizerId: 'personId',
+  supporters: 'personId',
+  initiativeId: 'initiativeId',
+  goalId: 'goalId',
+  meetingId: 'meetingId',
+  itemId: 'itemId',
+  itemIds: 'itemId',
+  agendaItemId: 'itemId',
+  materialId: 'materialId',
+  decisionId: 'decisionId',
+  supersedesId: 'decisionId',
+  issueId: 'issueId',
+  webhookId: 'webhookId',
+  keyId: 'keyId',
+  eventId: 'eventId',
+  deliveryId: 'deliveryId',
+};
+
+const fill = (path: string, ids: Partial<Record<string, string>>) =>
+  path.replace(/\{(\w+)\}/g, (_m, name: string) => (NUMERIC_PARAMS.has(name) ? '1' : ids[name]!));
+
+/** Values for well-known field names, so that generated bodies pass validation. */
+const NAMED: Record<string, () => unknown> = {
+  code: () => uniq('C').replace(/[^A-Za-z0-9]/g, '').slice(0, 30),
+  email: () => `${uniq('e')}@example.com`,
+  url: () => 'http://127.0.0.1:9/hook',
+  timeZone: () => 'Europe/Paris',
+  startsAt: () => '2027-04-01T09:00:00Z',
+  endsAt: () => '2027-04-01T10:00:00Z',
+  since: () => '2026-01-01T00:00:00Z',
+  scopes: () => ['read'],
+  eventTypes: () => ['*'],
+  response: () => 'accepted',
+  rating: () => 3,
+};
+
+/** A minimal valid value of `schema` (required properties only), ids taken from `own`. */
+function generator(resolve: (s: Schema | undefined) => Schema | undefined, own: Ids) {
+  const make = (raw: Schema | undefined, name: string): unknown => {
+    const s = resolve(raw) ?? {};
+    if (name in NAMED) return NAMED[name]!();
+    if (s.const !== undefined) return s.const;
+    if (Array.isArray(s.enum)) return s.enum[0];
+    const type = Array.isArray(s.type) ? s.type.find((x: string) => x !== 'null') : s.type;
+    if (type === 'object' || s.properties) {
+      const out: Record<string, unknown> = {};
+      for (const req of s.required ?? []) out[req] = make(s.properties?.[req], req);
+      return out;
+    }
+    if (type === 'array') {
+      const n = s.minItems ?? 0;
+      return Array.from({ length: n }, () => make(s.items, name));
+    }
+    if (type === 'string') {
+      if (s.format === 'uuid') return name === 'sponsorId' ? own.sponsorId : own[KIND[name] ?? 'personId'];
+      if (s.format === 'date-time') return '2027-04-01T09:00:00Z';
+      if (s.format === 'date') return '2027-04-01';
+      if (s.format === 'uri') return 'https://example.com/x';
+      return 'x'.repeat(Math.max(1, s.minLength ?? 1));
+    }
+    if (type === 'integer' || type === 'number') return Math.max(1, s.minimum ?? 1);
+    if (type === 'boolean') return true;
+    return null;
+  };
+  return make;
+}
+
+interface IdField {
+  /** e.g. ['participants', '[]', 'personId'] */
+  path: string[];
+  name: string;
+  isArray: boolean;
+}
+
+/** Every property of a body schema that holds ids (uuid strings or arrays of them). */
+function idFields(resolve: (s: Schema | undefined) => Schema | undefined, schema: Schema): IdField[] {
+  const found: IdField[] = [];
+  const walk = (raw: Schema | undefined, path: string[], depth: number) => {
+    const s = resolve(raw);
+    if (!s || depth > 5) return;
+    for (const [name, prop] of Object.entries<Schema>(s.properties ?? {})) {
+      const p = resolve(prop) ?? {};
+      const items = resolve(p.items);
+      const isUuid = p.format === 'uuid' || /Id$/.test(name);
+      const isUuidArray = p.type === 'array' && (items?.format === 'uuid' || /Ids$/.test(name));
+      if (isUuid || isUuidArray) found.push({ path: [...path, name], name, isArray: isUuidArray });
+      else if (p.type === 'array' && items?.properties) walk(items, [...path, name, '[]'], depth + 1);
+      else if (p.properties) walk(p, [...path, name], depth + 1);
+    }
+  };
+  walk(schema, [], 0);
+  return found;
+}
+
+async function rowCounts(api: TestApp): Promise<Record<string, number>> {
+  const tables = await api.database.sql<{ tablename: string }[]>`select tablename from pg_tables where schemaname = 'public' order by tablename`;
+  const query = tables.map(({ tablename }) => `select '${tablename}' as t, count(*)::int as n from "${tablename}"`).join(' union all ');
+  const rows = await api.database.sql.unsafe(query);
+  return Object.fromEntries(rows.map((r) => [r.t as string, r.n as number]));
+}
+
+/** GETs, by their owner, of every fixture: compared before and after a refused request. */
+async function snapshot(caller: Caller, ids: Ids): Promise<Record<string, unknown>> {
+  const urls = [
+    `/v1/departments/${ids.departmentId}`,
+    `/v1/people/${ids.personId}`,
+    `/v1/initiatives/${ids.initiativeId}`,
+    `/v1/initiatives/${ids.initiativeId}/goals/${ids.goalId}`,
+    `/v1/initiatives/${ids.initiativeId}/members/${ids.personId}`,
+    `/v1/meetings/${ids.meetingId}`,
+    `/v1/meetings/${ids.meetingId}/agenda-items/${ids.itemId}`,
+    `/v1/meetings/${ids.meetingId}/participants/${ids.personId}`,
+    `/v1/meetings/${ids.meetingId}/minutes`,
+    `/v1/materials/${ids.materialId}`,
+    `/v1/decisions/${ids.decisionId}`,
+    `/v1/issues/${ids.issueId}`,
+    `/v1/webhooks/${ids.webhookId}`,
+    `/v1/events/${ids.eventId}`,
+    `/v1/webhooks/${ids.webhookId}/deliveries/${ids.deliveryId}`,
+  ];
+  const out: Record<string, unknown> = {};
+  for (const url of urls) {
+    const res = await caller.get(url);
+    out[url] = { status: res.status, body: res.body };
+  }
+  const keys = await caller.get('/v1/api-keys?limit=200');
+  out.key = { status: keys.status, body: (keys.body?.data ?? []).find((k: { id: string }) => k.id === ids.keyId) ?? null };
+  return out;
+}
+
+/** Sends through `caller` and records the answer for the no-secret check. */
+function recorder(seen: { op: string; text: string }[]) {
+  return async (caller: Caller, method: string, url: string, body: unknown, op: string) => {
+    const res = await caller.request(method, url, body);
+    seen.push({ op, text: res.text ?? '' });
+    return res;
+  };
+}
+
+t.test('another organisation\'s ids in the path answer 404 and leave its rows unchanged, on every operation', async (t) => {
+  const api = await buildTestApp(t);
+  const other = await api.newOrganization();
+  const [mine, theirs] = [await fixtures(t, api, 'A'), await fixtures(t, other, 'B')];
+  const { ops, doc } = operations(api);
+  const make = generator(resolver(doc), mine);
+  const seen: { op: string; text: string }[] = [];
+  const send = recorder(seen);
+
+  const names = new Set(ops.flatMap((o) => o.params).filter((p) => !NUMERIC_PARAMS.has(p)));
+  for (const name of names) t.ok(KIND[name], `path parameter {${name}} has a fixture in the sweep`);
+  t.ok(ops.filter((o) => o.params.length).length >= 40, 'the sweep sees the routes with ids');
+
+  const before = await snapshot(other, theirs);
+  t.equal(Object.values(before).filter((v) => (v as { status: number }).status !== 200).length, 0, 'every fixture of B reads back 200 by B');
+  let checked = 0;
+  for (const op of ops) {
+    const idParams = op.params.filter((p) => !NUMERIC_PARAMS.has(p) && KIND[p]);
+    if (!idParams.length) continue;
+    const body = op.jsonBody ? make(op.jsonBody, '') : op.method === 'POST' ? {} : undefined;
+    const foreign = Object.fromEntries(idParams.map((p) => [p, theirs[KIND[p]!] as string]));
+    const own = Object.fromEntries(idParams.map((p) => [p, mine[KIND[p]!] as string]));
+    // Every id foreign, then (for nested routes) each id foreign in turn under A's own parents.
+    const variants = [foreign, ...(idParams.length > 1 ? idParams.map((p) => ({ ...own, [p]: foreign[p]! })) : [])];
+    for (const variant of variants) {
+      const url = fill(op.path, variant);
+      const label = `${op.method} ${op.path} with B's ${idParams.filter((p) => variant[p] === foreign[p]).join(', ')}`;
+      const res = await send(api, op.method, url, body, label);
+      t.equal(res.status, 404, `${label}: 404 (got ${res.status} ${res.status !== 404 ? res.text.slice(0, 200) : ''})`);
+      if (res.status !== 404) continue;
+      t.equal(res.headers['content-type'], 'application/problem+json', `${label}: problem+json`);
+      checked++;
+    }
+    if (op.method !== 'GET') t.same(await snapshot(other, theirs), before, `${op.method} ${op.path}: B's rows unchanged`);
+  }
+  t.ok(checked >= 50, `${checked} foreign-path requests answered 404`);
+  t.same(await snapshot(other, theirs), before, "B's rows unchanged after the whole sweep");
+
+  // A's own GETs, lists included, for the no-secret check below.
+  for (const op of ops.filter((o) => o.method === 'GET' && !o.path.includes('/stream'))) {
+    const idParams = op.params.filter((p) => !NUMERIC_PARAMS.has(p));
+    const url = fill(op.path, Object.fromEntries(idParams.map((p) => [p, mine[KIND[p]!] as string])));
+    await send(api, 'GET', url, undefined, `GET ${op.path} (own)`);
+  }
+  // The create and rotate answers are the only ones that show a secret: the detector below finds them.
+  const rotated = await api.post(`/v1/webhooks/${mine.webhookId}/rotate-secret`);
+  t.equal(rotated.status, 200, 'the secret rotates');
+  t.match(rotated.text, /whsec_/, 'the rotate answer shows the new secret');
+  t.ok(mine.secrets.some((s) => s.startsWith('whsec_')), 'the create answer showed the webhook secret');
+  for (const url of ['/v1/webhooks', `/v1/webhooks/${mine.webhookId}`, '/v1/api-keys']) await send(api, 'GET', url, undefined, `GET ${url} after rotation`);
+  const hashes = (await api.database.sql<{ key_hash: string }[]>`select key_hash from api_keys`).map((r) => r.key_hash);
+  const webhookSecrets = (await api.database.sql<{ secret: string }[]>`select secret from webhooks`).map((r) => r.secret);
+  t.ok(hashes.length >= 4 && webhookSecrets.length >= 2, 'there are hashes and secrets to look for');
+  const forbidden = [...hashes, ...webhookSecrets, ...mine.secrets, ...theirs.secrets, 'whsec_'].filter((s) => s && s.length >= 6);
+  const leaks = seen.flatMap(({ op, text }) => forbidden.filter((s) => text.includes(s)).map((s) => `${op} contains ${s.slice(0, 10)}…`));
+  t.same(leaks, [], `no answer among ${seen.length} contains a key hash, key secret or webhook secret`);
+});
+
+t.test("B's ids inside A's request bodies answer 400 naming the field, and nothing is written", async (t) => {
+  const api = await buildTestApp(t);
+  const other = await api.newOrganization();
+  const [mine, theirs] = [await fixtures(t, api, 'A'), await fixtures(t, other, 'B')];
+  const { ops, doc } = operations(api);
+  const resolve = resolver(doc);
+  const make = generator(resolve, mine);
+  const seen: { op: string; text: string }[] = [];
+  const send = recorder(seen);
+  let swept = 0;
+  for (const op of ops.filter((o) => o.jsonBody)) {
+    const fields = idFields(resolve, op.jsonBody!);
+    for (const field of fields) {
+      const kind = KIND[field.name];
+      t.ok(kind, `${op.method} ${op.path}: body field ${field.path.join('.')} has a fixture in the sweep`);
+      if (!kind) continue;
+      const body = make(op.jsonBody!, '') as Record<string, any>;
+      // Walk to the field, creating the optional objects and one array element on the way.
+      let schema = resolve(op.jsonBody!)!;
+      let target: any = body;
+      for (let i = 0; i < field.path.length - 1; i++) {
+        const step = field.path[i]!;
+        if (step === '[]') continue;
+        const prop = resolve(schema.properties?.[step]) ?? {};
+        if (field.path[i + 1] === '[]') {
+          const items = resolve(prop.items)!;
+          if (!Array.isArray(target[step]) || !target[step].length) target[step] = [make(items, step)];
+          target = target[step][0];
+          schema = items;
+        } else {
+          target[step] ??= make(prop, step);
+          target = target[step];
+          schema = prop;
+        }
+      }
+      const foreignId = theirs[kind] as string;
+      target[field.name] = field.isArray ? [foreignId] : foreignId;
+      const ownIds = Object.fromEntries(op.params.filter((p) => !NUMERIC_PARAMS.has(p)).map((p) => [p, mine[KIND[p]!] as string]));
+      if (op.path.endsWith('/feedback')) ownIds.meetingId = mine.startedMeetingId;
+      const url = fill(op.path, ownIds);
+      const label = `${op.method} ${op.path} with B's ${kind} in body.${field.path.join('.')}`;
+      const counts = await rowCounts(api);
+      const mineBefore = await snapshot(api, mine);
+      const theirsBefore = await snapshot(other, theirs);
+      const res = await send(api, op.method, url, body, label);
+      t.equal(res.status, 400, `${label}: 400 (got ${res.status} ${res.status !== 400 ? res.text.slice(0, 300) : ''})`);
+      const paths: string[] = (res.body?.errors ?? []).map((e: { path: string }) => String(e.path));
+      const top = `body.${field.path[0]}`;
+      t.ok(
+        paths.some((p) => p.startsWith(top) && p.includes(field.name)),
+        `${label}: errors[] names the field (${paths.join(', ') || 'no errors[]'})`,
+      );
+      t.same(await rowCounts(api), counts, `${label}: no row written`);
+      t.same(await snapshot(api, mine), mineBefore, `${label}: A's rows unchanged`);
+      t.same(await snapshot(other, theirs), theirsBefore, `${label}: B's rows unchanged`);
+      swept++;
+    }
+  }
+  t.ok(swept >= 25, `${swept} body id fields swept`);
+  const forbidden = [...mine.secrets, ...theirs.secrets, 'whsec_'];
+  t.same(seen.filter(({ text }) => forbidden.some((s) => text.includes(s))).map((s) => s.op), [], 'no refusal echoes a secret');
+});
