@@ -142,6 +142,7 @@ t.test('idempotency: replay, 422 on another body, 409 while in flight', async (t
   t.equal(again.status, 201);
   t.same(again.body, first.body);
   t.equal(again.headers['idempotent-replayed'], 'true');
+  t.equal(again.headers.etag, '"v1"', 'a replay carries the ETag too');
   t.equal(await api.count('departments'), 1);
   const other = await api.post('/v1/departments', { name: 'Ops2', code: 'OPS2' }, { 'idempotency-key': key });
   t.equal(other.status, 422);

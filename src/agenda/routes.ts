@@ -28,9 +28,7 @@ export const agendaRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/meetings/:meetingId/agenda-items', {
     schema: { operationId: 'addAgendaItem', tags, summary: 'Add an agenda item', params: meetingParams, body: NewAgendaItem, response: { 201: AgendaItem, ...errorResponses } },
   }, async (req, reply) => {
-    const item = await mutate(req, reply, 201, (rec) => addAgendaItem(rec, req.params.meetingId, req.body));
-    setEtag(reply, item);
-    return item;
+    return mutate(req, reply, 201, (rec) => addAgendaItem(rec, req.params.meetingId, req.body));
   });
 
   app.put('/v1/meetings/:meetingId/agenda-items/order', {
@@ -51,9 +49,7 @@ export const agendaRoutes: FastifyPluginAsyncZod = async (app) => {
   app.patch('/v1/meetings/:meetingId/agenda-items/:itemId', {
     schema: { operationId: 'updateAgendaItem', tags, summary: 'Update an agenda item', params, body: AgendaItemPatch, response: { 200: AgendaItem, ...errorResponses } },
   }, async (req, reply) => {
-    const item = await mutate(req, reply, 200, (rec) => updateAgendaItem(rec, req.params.meetingId, req.params.itemId, req.body, ifMatch(req)));
-    setEtag(reply, item);
-    return item;
+    return mutate(req, reply, 200, (rec) => updateAgendaItem(rec, req.params.meetingId, req.params.itemId, req.body, ifMatch(req)));
   });
 
   app.delete('/v1/meetings/:meetingId/agenda-items/:itemId', {

@@ -18,9 +18,7 @@ export const decisionRoutes: FastifyPluginAsyncZod = async (app) => {
       params: z.object({ meetingId: Id }), body: NewDecision, response: { 201: Decision, ...errorResponses },
     },
   }, async (req, reply) => {
-    const decision = await mutate(req, reply, 201, (rec) => recordDecision(rec, req.params.meetingId, req.body));
-    setEtag(reply, decision);
-    return decision;
+    return mutate(req, reply, 201, (rec) => recordDecision(rec, req.params.meetingId, req.body));
   });
 
   app.get('/v1/decisions', {
@@ -48,8 +46,6 @@ export const decisionRoutes: FastifyPluginAsyncZod = async (app) => {
       params: decisionParams, body: DecisionPatch, response: { 200: Decision, ...errorResponses },
     },
   }, async (req, reply) => {
-    const decision = await mutate(req, reply, 200, (rec) => updateDecision(rec, req.params.decisionId, req.body, (v) => checkIfMatch(req, v)));
-    setEtag(reply, decision);
-    return decision;
+    return mutate(req, reply, 200, (rec) => updateDecision(rec, req.params.decisionId, req.body, (v) => checkIfMatch(req, v)));
   });
 };

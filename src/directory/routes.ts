@@ -28,9 +28,7 @@ export const directoryRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/departments', {
     schema: { operationId: 'createDepartment', tags, summary: 'Create a department', body: NewDepartment, response: { 201: Department, ...errorResponses } },
   }, async (req, reply) => {
-    const dept = await mutate(req, reply, 201, (rec) => createDepartment(rec, req.body));
-    setEtag(reply, dept);
-    return dept;
+    return mutate(req, reply, 201, (rec) => createDepartment(rec, req.body));
   });
 
   app.get('/v1/departments/:departmentId', {
@@ -44,9 +42,7 @@ export const directoryRoutes: FastifyPluginAsyncZod = async (app) => {
   app.patch('/v1/departments/:departmentId', {
     schema: { operationId: 'updateDepartment', tags, summary: 'Update a department', params: departmentParams, body: DepartmentPatch, response: { 200: Department, ...errorResponses } },
   }, async (req, reply) => {
-    const dept = await mutate(req, reply, 200, (rec) => updateDepartment(rec, req.params.departmentId, req.body, (v) => checkIfMatch(req, v)));
-    setEtag(reply, dept);
-    return dept;
+    return mutate(req, reply, 200, (rec) => updateDepartment(rec, req.params.departmentId, req.body, (v) => checkIfMatch(req, v)));
   });
 
   app.delete('/v1/departments/:departmentId', {
@@ -71,9 +67,7 @@ export const directoryRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/people', {
     schema: { operationId: 'createPerson', tags: ptags, summary: 'Create a person', body: NewPerson, response: { 201: Person, ...errorResponses } },
   }, async (req, reply) => {
-    const person = await mutate(req, reply, 201, (rec) => createPerson(rec, req.body));
-    setEtag(reply, person);
-    return person;
+    return mutate(req, reply, 201, (rec) => createPerson(rec, req.body));
   });
 
   app.get('/v1/people/:personId', {
@@ -87,9 +81,7 @@ export const directoryRoutes: FastifyPluginAsyncZod = async (app) => {
   app.patch('/v1/people/:personId', {
     schema: { operationId: 'updatePerson', tags: ptags, summary: 'Update a person', params: personParams, body: PersonPatch, response: { 200: Person, ...errorResponses } },
   }, async (req, reply) => {
-    const person = await mutate(req, reply, 200, (rec) => updatePerson(rec, req.params.personId, req.body, (v) => checkIfMatch(req, v)));
-    setEtag(reply, person);
-    return person;
+    return mutate(req, reply, 200, (rec) => updatePerson(rec, req.params.personId, req.body, (v) => checkIfMatch(req, v)));
   });
 
   app.delete('/v1/people/:personId', {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { setEtag } from '../platform/etag.js';
+
 import { mutate } from '../platform/mutation.js';
 import { createdKey, listOf, page } from '../platform/pagination.js';
 import { errorResponses, Id } from '../platform/schemas.js';
@@ -17,9 +17,7 @@ export const feedbackRoutes: FastifyPluginAsyncZod = async (app) => {
       params, body: NewFeedback, response: { 201: Feedback, ...errorResponses },
     },
   }, async (req, reply) => {
-    const fb = await mutate(req, reply, 201, (rec) => giveFeedback(rec, req.params.meetingId, req.body));
-    setEtag(reply, fb);
-    return fb;
+    return mutate(req, reply, 201, (rec) => giveFeedback(rec, req.params.meetingId, req.body));
   });
 
   app.get('/v1/meetings/:meetingId/feedback', {

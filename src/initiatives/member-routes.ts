@@ -32,13 +32,11 @@ export const memberRoutes: FastifyPluginAsyncZod = async (app) => {
       params: initiativeParams, body: NewMember, response: { 201: Member, ...errorResponses },
     },
   }, async (req, reply) => {
-    const member = await mutate(req, reply, 201, async (rec) => {
+    return mutate(req, reply, 201, async (rec) => {
       // Locks the initiative so that membership changes and sponsor/owner hand-overs queue.
       await findInitiative(rec.tx, rec.organizationId, req.params.initiativeId, { forUpdate: true });
       return addMember(rec, req.params.initiativeId, req.body);
     });
-    setEtag(reply, member);
-    return member;
   });
 
   app.get('/v1/initiatives/:initiativeId/members/:personId', {
@@ -56,12 +54,10 @@ export const memberRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   }, async (req, reply) => {
     const { initiativeId, personId } = req.params;
-    const member = await mutate(req, reply, 200, async (rec) => {
+    return mutate(req, reply, 200, async (rec) => {
       await findInitiative(rec.tx, rec.organizationId, initiativeId, { forUpdate: true });
       return updateMember(rec, initiativeId, personId, req.body, (v) => checkIfMatch(req, v));
     });
-    setEtag(reply, member);
-    return member;
   });
 
   app.delete('/v1/initiatives/:initiativeId/members/:personId', {

@@ -40,9 +40,7 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
       body: NewInitiative, response: { 201: Initiative, ...errorResponses },
     },
   }, async (req, reply) => {
-    const initiative = await mutate(req, reply, 201, (rec) => createInitiative(rec, req.body));
-    setEtag(reply, initiative);
-    return initiative;
+    return mutate(req, reply, 201, (rec) => createInitiative(rec, req.body));
   });
 
   app.get('/v1/initiatives/:initiativeId', {
@@ -62,9 +60,7 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
       params: initiativeParams, body: InitiativePatch, response: { 200: Initiative, ...errorResponses },
     },
   }, async (req, reply) => {
-    const initiative = await mutate(req, reply, 200, (rec) => updateInitiative(rec, req.params.initiativeId, req.body, (v) => checkIfMatch(req, v)));
-    setEtag(reply, initiative);
-    return initiative;
+    return mutate(req, reply, 200, (rec) => updateInitiative(rec, req.params.initiativeId, req.body, (v) => checkIfMatch(req, v)));
   });
 
   app.delete('/v1/initiatives/:initiativeId', {
@@ -96,12 +92,10 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
       params: initiativeParams, body: NewGoal, response: { 201: Goal, ...errorResponses },
     },
   }, async (req, reply) => {
-    const goal = await mutate(req, reply, 201, async (rec) => {
+    return mutate(req, reply, 201, async (rec) => {
       await findInitiative(rec.tx, rec.organizationId, req.params.initiativeId);
       return createGoal(rec, req.params.initiativeId, req.body);
     });
-    setEtag(reply, goal);
-    return goal;
   });
 
   app.get('/v1/initiatives/:initiativeId/goals/:goalId', {
@@ -119,9 +113,7 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   }, async (req, reply) => {
     const { initiativeId, goalId } = req.params;
-    const goal = await mutate(req, reply, 200, (rec) => updateGoal(rec, initiativeId, goalId, req.body, (v) => checkIfMatch(req, v)));
-    setEtag(reply, goal);
-    return goal;
+    return mutate(req, reply, 200, (rec) => updateGoal(rec, initiativeId, goalId, req.body, (v) => checkIfMatch(req, v)));
   });
 
   app.delete('/v1/initiatives/:initiativeId/goals/:goalId', {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { setEtag } from '../platform/etag.js';
+
 import { mutate } from '../platform/mutation.js';
 import { errorResponses, Id } from '../platform/schemas.js';
 import { MeetingDetail, NewMeeting } from '../meetings/schemas.js';
@@ -23,8 +23,6 @@ export const followUpRoutes: FastifyPluginAsyncZod = async (app) => {
       params: z.object({ meetingId: Id }), body: FollowUpMeeting, response: { 201: MeetingDetail, ...errorResponses },
     },
   }, async (req, reply) => {
-    const meeting = await mutate(req, reply, 201, (rec) => createFollowUp(rec, req.params.meetingId, req.body));
-    setEtag(reply, meeting);
-    return meeting;
+    return mutate(req, reply, 201, (rec) => createFollowUp(rec, req.params.meetingId, req.body));
   });
 };

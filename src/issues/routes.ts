@@ -30,9 +30,7 @@ export const issueRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/issues', {
     schema: { operationId: 'createIssue', tags, summary: 'Open an issue', body: NewIssue, response: { 201: Issue, ...errorResponses } },
   }, async (req, reply) => {
-    const issue = await mutate(req, reply, 201, (rec) => createIssue(rec, req.body));
-    setEtag(reply, issue);
-    return issue;
+    return mutate(req, reply, 201, (rec) => createIssue(rec, req.body));
   });
 
   app.post('/v1/meetings/:meetingId/issues', {
@@ -41,12 +39,10 @@ export const issueRoutes: FastifyPluginAsyncZod = async (app) => {
       params: meetingParams, body: NewMeetingIssue, response: { 201: Issue, ...errorResponses },
     },
   }, async (req, reply) => {
-    const issue = await mutate(req, reply, 201, async (rec) => {
+    return mutate(req, reply, 201, async (rec) => {
       const meeting = await findMeeting(rec.tx, rec.organizationId, req.params.meetingId); // 404 for another organisation's
       return createIssue(rec, req.body, meeting);
     });
-    setEtag(reply, issue);
-    return issue;
   });
 
   app.get('/v1/issues/:issueId', {
@@ -63,9 +59,7 @@ export const issueRoutes: FastifyPluginAsyncZod = async (app) => {
       params: issueParams, body: IssuePatch, response: { 200: Issue, ...errorResponses },
     },
   }, async (req, reply) => {
-    const issue = await mutate(req, reply, 200, (rec) => updateIssue(rec, req.params.issueId, req.body, (v) => checkIfMatch(req, v)));
-    setEtag(reply, issue);
-    return issue;
+    return mutate(req, reply, 200, (rec) => updateIssue(rec, req.params.issueId, req.body, (v) => checkIfMatch(req, v)));
   });
 
   await app.register(followUpRoutes);

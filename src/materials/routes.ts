@@ -113,9 +113,7 @@ export const materialRoutes: FastifyPluginAsyncZod = async (app) => {
   app.patch('/v1/materials/:materialId', {
     schema: { operationId: 'updateMaterial', tags, summary: 'Update a material\'s title, agenda item or required flag', params: materialParams, body: MaterialPatch, response: { 200: Material, ...errorResponses } },
   }, async (req, reply) => {
-    const material = await mutate(req, reply, 200, (rec) => updateMaterial(rec, req.params.materialId, req.body, (v) => checkIfMatch(req, v)));
-    setEtag(reply, material);
-    return material;
+    return mutate(req, reply, 200, (rec) => updateMaterial(rec, req.params.materialId, req.body, (v) => checkIfMatch(req, v)));
   });
 
   app.delete('/v1/materials/:materialId', {

@@ -40,9 +40,7 @@ export const participantRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/meetings/:meetingId/participants', {
     schema: { operationId: 'addParticipant', tags, summary: 'Add a participant (409 when already one)', params: meetingParams, body: NewParticipant, response: { 201: Participant, ...errorResponses } },
   }, async (req, reply) => {
-    const p = await mutate(req, reply, 201, (rec) => addParticipant(rec, req.params.meetingId, req.body));
-    setEtag(reply, p);
-    return p;
+    return mutate(req, reply, 201, (rec) => addParticipant(rec, req.params.meetingId, req.body));
   });
 
   app.get('/v1/meetings/:meetingId/participants/:personId', {
@@ -57,9 +55,7 @@ export const participantRoutes: FastifyPluginAsyncZod = async (app) => {
   app.patch('/v1/meetings/:meetingId/participants/:personId', {
     schema: { operationId: 'updateParticipant', tags, summary: 'Change a participant\'s role or record attendance', params, body: ParticipantPatch, response: { 200: Participant, ...errorResponses } },
   }, async (req, reply) => {
-    const p = await mutate(req, reply, 200, (rec) => updateParticipant(rec, req.params.meetingId, req.params.personId, req.body, ifMatch(req)));
-    setEtag(reply, p);
-    return p;
+    return mutate(req, reply, 200, (rec) => updateParticipant(rec, req.params.meetingId, req.params.personId, req.body, ifMatch(req)));
   });
 
   app.delete('/v1/meetings/:meetingId/participants/:personId', {
@@ -72,8 +68,6 @@ export const participantRoutes: FastifyPluginAsyncZod = async (app) => {
   app.put('/v1/meetings/:meetingId/participants/:personId/response', {
     schema: { operationId: 'respondToInvitation', tags, summary: 'Record a participant\'s RSVP answer', params, body: RsvpAnswer, response: { 200: Participant, ...errorResponses } },
   }, async (req, reply) => {
-    const p = await mutate(req, reply, 200, (rec) => respond(rec, req.params.meetingId, req.params.personId, req.body.response, ifMatch(req)));
-    setEtag(reply, p);
-    return p;
+    return mutate(req, reply, 200, (rec) => respond(rec, req.params.meetingId, req.params.personId, req.body.response, ifMatch(req)));
   });
 };

@@ -49,9 +49,7 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 201: MeetingDetail, ...errorResponses },
     },
   }, async (req, reply) => {
-    const meeting = await mutate(req, reply, 201, (rec) => createMeeting(rec, req.body));
-    setEtag(reply, meeting);
-    return meeting;
+    return mutate(req, reply, 201, (rec) => createMeeting(rec, req.body));
   });
 
   app.get('/v1/meetings/:meetingId', {
@@ -76,9 +74,7 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: Meeting, ...errorResponses },
     },
   }, async (req, reply) => {
-    const meeting = await mutate(req, reply, 200, (rec) => updateMeeting(rec, req.params.meetingId, req.body, req.query.scope, ifMatch(req)));
-    setEtag(reply, meeting);
-    return meeting;
+    return mutate(req, reply, 200, (rec) => updateMeeting(rec, req.params.meetingId, req.body, req.query.scope, ifMatch(req)));
   });
 
   app.delete('/v1/meetings/:meetingId', {
@@ -97,33 +93,25 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
       params, body: z.strictObject({}).optional(), response: { 200: MeetingDetail, ...errorResponses },
     },
   }, async (req, reply) => {
-    const meeting = await mutate(req, reply, 200, (rec) => sendInvitations(rec, req.params.meetingId, ifMatch(req)));
-    setEtag(reply, meeting);
-    return meeting;
+    return mutate(req, reply, 200, (rec) => sendInvitations(rec, req.params.meetingId, ifMatch(req)));
   });
 
   app.post('/v1/meetings/:meetingId/cancel', {
     schema: { operationId: 'cancelMeeting', tags, summary: 'Cancel a meeting (one occurrence of a series)', params, body: CancelMeeting, response: { 200: Meeting, ...errorResponses } },
   }, async (req, reply) => {
-    const meeting = await mutate(req, reply, 200, (rec) => cancelMeeting(rec, req.params.meetingId, req.body.reason, ifMatch(req)));
-    setEtag(reply, meeting);
-    return meeting;
+    return mutate(req, reply, 200, (rec) => cancelMeeting(rec, req.params.meetingId, req.body.reason, ifMatch(req)));
   });
 
   app.post('/v1/meetings/:meetingId/start', {
     schema: { operationId: 'startMeeting', tags, summary: 'Start a scheduled meeting', params, body: z.strictObject({}).optional(), response: { 200: Meeting, ...errorResponses } },
   }, async (req, reply) => {
-    const meeting = await mutate(req, reply, 200, (rec) => startMeeting(rec, req.params.meetingId, ifMatch(req)));
-    setEtag(reply, meeting);
-    return meeting;
+    return mutate(req, reply, 200, (rec) => startMeeting(rec, req.params.meetingId, ifMatch(req)));
   });
 
   app.post('/v1/meetings/:meetingId/end', {
     schema: { operationId: 'endMeeting', tags, summary: 'End a meeting in progress', params, body: z.strictObject({}).optional(), response: { 200: Meeting, ...errorResponses } },
   }, async (req, reply) => {
-    const meeting = await mutate(req, reply, 200, (rec) => endMeeting(rec, req.params.meetingId, ifMatch(req)));
-    setEtag(reply, meeting);
-    return meeting;
+    return mutate(req, reply, 200, (rec) => endMeeting(rec, req.params.meetingId, ifMatch(req)));
   });
 
   await app.register(participantRoutes);

@@ -26,9 +26,7 @@ export const minutesRoutes: FastifyPluginAsyncZod = async (app) => {
       params, body: MinutesDraftContent, response: { 200: MinutesDraft, ...errorResponses },
     },
   }, async (req, reply) => {
-    const draft = await mutate(req, reply, 200, (rec) => saveDraft(rec, req.params.meetingId, req.body, (v) => checkIfMatch(req, v)));
-    setEtag(reply, draft);
-    return draft;
+    return mutate(req, reply, 200, (rec) => saveDraft(rec, req.params.meetingId, req.body, (v) => checkIfMatch(req, v)));
   });
 
   app.post('/v1/meetings/:meetingId/minutes/publish', {
@@ -37,9 +35,7 @@ export const minutesRoutes: FastifyPluginAsyncZod = async (app) => {
       params, body: z.strictObject({}).optional(), response: { 201: MinutesRevision, ...errorResponses },
     },
   }, async (req, reply) => {
-    const revision = await mutate(req, reply, 201, (rec) => publishMinutes(rec, req.params.meetingId, (v) => checkIfMatch(req, v)));
-    setEtag(reply, revision);
-    return revision;
+    return mutate(req, reply, 201, (rec) => publishMinutes(rec, req.params.meetingId, (v) => checkIfMatch(req, v)));
   });
 
   app.get('/v1/meetings/:meetingId/minutes/revisions', {

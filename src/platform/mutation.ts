@@ -5,6 +5,7 @@ import { idempotencyKeys } from '../../db/schema/index.js';
 import { ChangeRecorder } from './changes.js';
 import type { Db } from './database.js';
 import { BadRequest, Conflict, Unprocessable } from './errors.js';
+import { setEtag } from './etag.js';
 
 const KEEP_MS = 24 * 3600 * 1000;
 
@@ -39,7 +40,8 @@ function idempotencyKey(req: FastifyRequest): string | null {
  * finds nothing and runs afresh. A concurrent duplicate is refused with 409 rather than queued
  * behind the first, and the same key with another body is 422.
  *
- * `status` is the success status; the handler returns the body, which must be plain JSON.
+ * `status` is the success status; the handler returns the body, which must be plain JSON. A body
+ * with a `version` (a single resource) also sets the answer's ETag.
  */
 export async function mutate<T>(
   req: FastifyRequest,
@@ -92,5 +94,8 @@ export async function mutate<T>(
   });
   if (outcome.replayed) reply.header('idempotent-replayed', 'true');
   reply.code(outcome.status);
+  // A single resource answers with its ETag, first time and on replay alike.
+  const body = outcome.body as { version?: unknown } | null | undefined;
+  if (body && typeof body === 'object' && typeof body.version === 'number') setEtag(reply, body as { version: number });
   return outcome.body;
 }

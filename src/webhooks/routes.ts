@@ -38,9 +38,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
     config,
     schema: { operationId: 'createWebhook', tags, summary: 'Subscribe an endpoint (its secret is shown once)', body: NewWebhook, response: { 201: WebhookWithSecret, ...errorResponses } },
   }, async (req, reply) => {
-    const created = await mutate(req, reply, 201, (rec) => createWebhook(rec, req.body, allow), { secretBearing: true });
-    setEtag(reply, created);
-    return created;
+    return mutate(req, reply, 201, (rec) => createWebhook(rec, req.body, allow), { secretBearing: true });
   });
 
   app.get('/v1/webhooks', {
@@ -64,9 +62,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
     config,
     schema: { operationId: 'updateWebhook', tags, summary: 'Update a webhook endpoint (enable, disable, change URL or event types)', params, body: WebhookPatch, response: { 200: Webhook, ...errorResponses } },
   }, async (req, reply) => {
-    const hook = await mutate(req, reply, 200, (rec) => updateWebhook(rec, req.params.webhookId, req.body, allow, (v) => checkIfMatch(req, v)));
-    setEtag(reply, hook);
-    return hook;
+    return mutate(req, reply, 200, (rec) => updateWebhook(rec, req.params.webhookId, req.body, allow, (v) => checkIfMatch(req, v)));
   });
 
   app.delete('/v1/webhooks/:webhookId', {
@@ -84,9 +80,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       params, body: RotateSecret, response: { 200: WebhookWithSecret, ...errorResponses },
     },
   }, async (req, reply) => {
-    const hook = await mutate(req, reply, 200, (rec) => rotateSecret(rec, req.params.webhookId, req.body.overlapSeconds), { secretBearing: true });
-    setEtag(reply, hook);
-    return hook;
+    return mutate(req, reply, 200, (rec) => rotateSecret(rec, req.params.webhookId, req.body.overlapSeconds), { secretBearing: true });
   });
 
   app.post('/v1/webhooks/:webhookId/test', {
