@@ -7,6 +7,7 @@ import type { Database } from './platform/database.js';
 import { KeyStore, registerAuth } from './platform/auth.js';
 import { registerDeadline } from './platform/deadline.js';
 import { HttpProblem } from './platform/errors.js';
+import { verifyJsonText } from './platform/json-text.js';
 import { createMetrics, registerRequestMetrics } from './platform/metrics.js';
 import { registerOpenApi } from './platform/openapi.js';
 import { operationsRoutes } from './platform/operations-routes.js';
@@ -65,6 +66,7 @@ export async function buildApp(config: Config, database: Database, opts: BuildOp
   registerProblemHandlers(app);
   registerRequestMetrics(app, app.metrics);
   registerDeadline(app, config.handlerTimeoutMs);
+  if (config.verifyJsonText) verifyJsonText(app);
   await registerOpenApi(app, [addEventWebhooks]);
 
   const keys = new KeyStore(database.sql);

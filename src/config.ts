@@ -30,6 +30,8 @@ const EnvSchema = z.object({
   LIAISON_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   LIAISON_HANDLER_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   LIAISON_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Checks JSON rendered in SQL against the response schema on every answer (tests; costs CPU). */
+  LIAISON_VERIFY_JSON_TEXT: z.enum(['true', 'false']).default('false'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -51,6 +53,7 @@ export interface Config {
   requestTimeoutMs: number;
   handlerTimeoutMs: number;
   eventRetentionDays: number;
+  verifyJsonText: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -83,5 +86,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: e.LIAISON_REQUEST_TIMEOUT_MS,
     handlerTimeoutMs: e.LIAISON_HANDLER_TIMEOUT_MS,
     eventRetentionDays: e.LIAISON_EVENT_RETENTION_DAYS,
+    verifyJsonText: e.LIAISON_VERIFY_JSON_TEXT === 'true',
   };
 }

@@ -43,6 +43,7 @@ export const testEnv = (extra: Record<string, string> = {}) => ({
   LIAISON_RATE_LIMIT: '100000/minute',
   LIAISON_WEBHOOK_ALLOW_CIDRS: '127.0.0.1/32,::1/128',
   LIAISON_WEBHOOK_RETRY_SCHEDULE: '1s,2s,4s',
+  LIAISON_VERIFY_JSON_TEXT: 'true',
   ...extra,
 });
 

@@ -244,3 +244,70 @@ t.test('the list query uses the organisation/start index', async (t) => {
   t.match(text2, /meeting_participants_org_person_idx/, text2);
   t.notMatch(text2, /Seq Scan/, text2);
 });
+
+t.test('the meeting JSON rendered in SQL equals the process\'s own mapping of the row', async (t) => {
+  const api = await buildTestApp(t);
+  const chair = await person(api, 'Chair');
+  const { findMeeting, toApiMeeting } = await import('../src/meetings/queries.js');
+  const compare = async (id: string, agendaMinutes: number, label: string) => {
+    const row = await findMeeting(api.database.db, api.organizationId, id);
+    const mapped = toApiMeeting(row, agendaMinutes);
+    const { participants, agendaItems, materials, ...detail } = (await api.get(`/v1/meetings/${id}`)).body;
+    t.ok(Array.isArray(participants) && Array.isArray(agendaItems) && Array.isArray(materials), `${label}: detail embeds its relations`);
+    t.same(detail, mapped, `${label}: detail`);
+    const listed = (await api.get(`/v1/meetings?from=${row.startsAt.toISOString()}&limit=200`)).body.data.find((m: { id: string }) => m.id === id);
+    t.same(listed, mapped, `${label}: list item`);
+  };
+  // Every nullable field set, an agenda longer than the meeting, odd seconds and milliseconds.
+  const full = (await api.post('/v1/meetings', base({
+    startsAt: '2031-05-05T09:00:07.123Z', endsAt: '2031-05-05T09:45:07.456Z', organizerId: chair.id, location: 'Room 7',
+    onlineUrl: 'https://meet.example.com/q', materialsDueAt: '2031-05-04T08:59:59.999Z',
+    agendaItems: [{ title: 'A', durationMinutes: 30 }, { title: 'B', durationMinutes: 25 }, { title: 'C' }],
+  }))).body;
+  await api.post(`/v1/meetings/${full.id}/invitations`);
+  await api.post(`/v1/meetings/${full.id}/start`);
+  await api.post(`/v1/meetings/${full.id}/end`);
+  await compare(full.id, 55, 'completed, overrunning');
+  const bare = (await api.post('/v1/meetings', base({ objective: null, startsAt: '2031-05-06T09:00:00Z', endsAt: '2031-05-06T10:00:00Z' }))).body;
+  await compare(bare.id, 0, 'draft, nulls');
+  const series = (await api.post('/v1/meetings', base({ startsAt: '2031-05-07T09:00:00Z', endsAt: '2031-05-07T10:00:00Z', recurrence: 'FREQ=WEEKLY;COUNT=2' }))).body;
+  await api.post(`/v1/meetings/${series.id}/cancel`, { reason: 'Holiday — 假期' });
+  await compare(series.id, 0, 'cancelled occurrence of a series');
+});
+
+t.test('detail and list reads are never stale, whoever changed the rows they show', async (t) => {
+  const api = await buildTestApp(t);
+  const dept = (await api.post('/v1/departments', { name: uniq('Dept'), code: uniq('D').slice(-12) })).body;
+  const chair = await person(api, 'Chair', dept.id);
+  const m = (await api.post('/v1/meetings', base({ startsAt: '2032-01-05T09:00:00Z', endsAt: '2032-01-05T10:00:00Z', participants: [{ personId: chair.id, role: 'chair' }], agendaItems: [{ title: 'One', durationMinutes: 20 }] }))).body;
+  const detail = async () => (await api.get(`/v1/meetings/${m.id}`)).body;
+  const listed = async () => (await api.get('/v1/meetings?from=2032-01-05T00:00:00Z&to=2032-01-06T00:00:00Z')).body.data.find((x: { id: string }) => x.id === m.id);
+  t.match(await detail(), { title: m.title, participants: [{ name: 'Chair', response: 'needs_action' }], agendaMinutes: 20 });
+  t.match(await listed(), { title: m.title, agendaMinutes: 20 });
+  t.match(await detail(), { title: m.title }, 'a second read (served from the render cache) is the same');
+
+  // Changes through the API: the meeting, a participant's answer, the person, the agenda, a material.
+  await api.patch(`/v1/meetings/${m.id}`, { title: 'Renamed' });
+  await api.put(`/v1/meetings/${m.id}/participants/${chair.id}/response`, { response: 'accepted' });
+  await api.patch(`/v1/people/${chair.id}`, { name: 'Chair Renamed' });
+  await api.post(`/v1/meetings/${m.id}/agenda-items`, { title: 'Two', durationMinutes: 50 });
+  await api.post(`/v1/meetings/${m.id}/materials`, { title: 'Pre-read', url: 'https://docs.example.com/a' });
+  t.match(await detail(), { title: 'Renamed', participants: [{ name: 'Chair Renamed', response: 'accepted' }], agendaMinutes: 70, overrunMinutes: 10, materials: [{ title: 'Pre-read' }] });
+  t.match(await listed(), { title: 'Renamed', agendaMinutes: 70, overrunMinutes: 10 });
+
+  // Changes made outside this process (another instance, an operator's SQL) show at once too.
+  await api.database.sql`update people set name = 'Changed in SQL' where id = ${chair.id}`;
+  await api.database.sql`update meetings set location = 'Room SQL' where id = ${m.id}`;
+  await api.database.sql`delete from agenda_items where meeting_id = ${m.id} and title = 'Two'`;
+  await api.database.sql`delete from materials where meeting_id = ${m.id}`;
+  const after = await detail();
+  t.match(after, { location: 'Room SQL', participants: [{ name: 'Changed in SQL' }], agendaMinutes: 20, overrunMinutes: 0 });
+  t.equal(after.agendaItems.length, 1);
+  t.same(after.materials, []);
+  t.match(await listed(), { location: 'Room SQL', agendaMinutes: 20 });
+  await api.database.sql`delete from meeting_participants where meeting_id = ${m.id}`;
+  t.same((await detail()).participants, []);
+  await api.database.sql`delete from meetings where id = ${m.id}`;
+  t.equal((await api.get(`/v1/meetings/${m.id}`)).status, 404);
+  t.equal(await listed(), undefined);
+});

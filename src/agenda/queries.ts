@@ -5,6 +5,7 @@ import type { DbOrTx } from '../platform/database.js';
 import { NotFound } from '../platform/errors.js';
 import { assertReferences } from '../platform/references.js';
 import { iso } from '../platform/schemas.js';
+import { isoSql } from '../platform/json-text.js';
 import type { ApiAgendaItem, NewAgendaItem } from './schemas.js';
 
 export type AgendaItemRow = typeof agendaItems.$inferSelect;
@@ -26,8 +27,6 @@ export function toApiAgendaItem(r: AgendaItemRow): ApiAgendaItem {
     version: r.version,
   };
 }
-
-const isoSql = (col: string) => sql.raw(`to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 
 /** The agenda of a meeting in position order as API JSON, for embedding in one query. */
 export function agendaItemJson() {

@@ -1,8 +1,12 @@
 import { and, asc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
 import { meetings } from '../../db/schema/index.js';
-import type { DbOrTx } from '../platform/database.js';
+import type { Database, DbOrTx } from '../platform/database.js';
 import { decodeCursor } from '../platform/pagination.js';
 import type { MeetingRow } from './queries.js';
+import { agendaMinutesSql, meetingRowJson, scheduledMinutesSql, withAgendaFigures } from './json.js';
+import { RenderCache } from '../platform/render-cache.js';
+import { compactJson } from '../platform/json-text.js';
+import { preparedPerHandle } from '../platform/finders.js';
 
 export interface MeetingListQuery {
   limit: number;
@@ -16,45 +20,103 @@ export interface MeetingListQuery {
   seriesId?: string;
 }
 
-/** `(startsAt, id) > cursor`: the keyset of the list, served by meetings_org_starts_idx. */
-function afterStart(cursor: string | undefined): SQL | undefined {
-  const c = decodeCursor(cursor, 2);
-  if (!c) return undefined;
-  const at = new Date(c[0] as string);
-  if (Number.isNaN(at.getTime()) || typeof c[1] !== 'string' || !/^[0-9a-f-]{36}$/i.test(c[1])) decodeCursor('!', 2);
-  return sql`(${meetings.startsAt}, ${meetings.id}) > (${at.toISOString()}::timestamptz, ${c[1]}::uuid)`;
+/** A listed meeting: its API JSON and its keyset position. */
+export interface ListedMeeting {
+  json: string;
+  startsAt: Date;
+  id: string;
 }
 
-export const startKey = (r: MeetingRow) => [r.startsAt.toISOString(), r.id];
+export const startKey = (r: ListedMeeting) => [r.startsAt.toISOString(), r.id];
 
 /** Meetings a person takes part in (participant) — via meeting_participants_org_person_idx. */
-export const withParticipant = (organizationId: string, personId: string) =>
+export const withParticipant = (organizationId: unknown, personId: unknown) =>
   sql`${meetings.id} in (select mp.meeting_id from meeting_participants mp where mp.organization_id = ${organizationId} and mp.person_id = ${personId})`;
 
 /** Meetings with a participant from the department (people_org_department_idx, then the above). */
-const withDepartment = (organizationId: string, departmentId: string) =>
+const withDepartment = (organizationId: unknown, departmentId: unknown) =>
   sql`${meetings.id} in (select mp.meeting_id from people p join meeting_participants mp on mp.organization_id = p.organization_id and mp.person_id = p.id
         where p.organization_id = ${organizationId} and p.department_id = ${departmentId})`;
 
-export async function listMeetings(db: DbOrTx, organizationId: string, q: MeetingListQuery): Promise<MeetingRow[]> {
-  return db
-    .select()
-    .from(meetings)
-    .where(
-      and(
-        eq(meetings.organizationId, organizationId),
-        q.from ? gte(meetings.startsAt, new Date(q.from)) : undefined,
-        q.to ? lt(meetings.startsAt, new Date(q.to)) : undefined,
-        q.status ? eq(meetings.status, q.status) : undefined,
-        q.initiativeId ? eq(meetings.initiativeId, q.initiativeId) : undefined,
-        q.seriesId ? eq(meetings.seriesId, q.seriesId) : undefined,
-        q.participantId ? withParticipant(organizationId, q.participantId) : undefined,
-        q.departmentId ? withDepartment(organizationId, q.departmentId) : undefined,
-        afterStart(q.cursor),
-      ),
-    )
-    .orderBy(asc(meetings.startsAt), asc(meetings.id))
-    .limit(q.limit + 1);
+const filters = ['from', 'to', 'status', 'initiativeId', 'seriesId', 'participantId', 'departmentId', 'cursor'] as const;
+type Filter = (typeof filters)[number];
+const p = (name: string) => sql.placeholder(name);
+
+/**
+ * The list's conditions over placeholders, for the filters present: the statements are built
+ * and prepared once per combination of filters (building a drizzle query costs more CPU than
+ * PostgreSQL spends on a page), and `(startsAt, id) > cursor` is the keyset, served with the
+ * window by meetings_org_starts_idx.
+ */
+function conditions(present: Set<Filter>) {
+  const has = (f: Filter) => present.has(f);
+  return and(
+    eq(meetings.organizationId, p('org')),
+    has('from') ? gte(meetings.startsAt, p('from')) : undefined,
+    has('to') ? lt(meetings.startsAt, p('to')) : undefined,
+    has('status') ? eq(meetings.status, p('status')) : undefined,
+    has('initiativeId') ? eq(meetings.initiativeId, p('initiativeId')) : undefined,
+    has('seriesId') ? eq(meetings.seriesId, p('seriesId')) : undefined,
+    has('participantId') ? withParticipant(p('org'), p('participantId')) : undefined,
+    has('departmentId') ? withDepartment(p('org'), p('departmentId')) : undefined,
+    has('cursor') ? sql`(${meetings.startsAt}, ${meetings.id}) > (${p('cursorAt')}::timestamptz, ${p('cursorId')}::uuid)` : undefined,
+  );
+}
+
+const pageKeys = { id: meetings.id, startsAt: meetings.startsAt, xmin: sql<string>`meetings.xmin::text`, agendaMinutes: agendaMinutesSql };
+
+function buildStatements(db: Database['db'], present: Set<Filter>, name: string) {
+  const where = conditions(present);
+  const inOrder = [asc(meetings.startsAt), asc(meetings.id)];
+  return {
+    keys: db.select(pageKeys).from(meetings).where(where).orderBy(...inOrder).limit(p('limit')).prepare(`list_meetings_keys_${name}`),
+    rendered: db
+      .select({ ...pageKeys, json: meetingRowJson, scheduledMinutes: scheduledMinutesSql })
+      .from(meetings)
+      .where(where)
+      .orderBy(...inOrder)
+      .limit(p('limit'))
+      .prepare(`list_meetings_json_${name}`),
+  };
+}
+
+const statementsPerHandle = preparedPerHandle(() => new Map<string, ReturnType<typeof buildStatements>>());
+const rowCaches = preparedPerHandle(() => new RenderCache<{ json: string; scheduledMinutes: number }>(32 * 1024 * 1024));
+
+function cursorValues(cursor: string | undefined) {
+  const c = decodeCursor(cursor, 2);
+  if (!c) return {};
+  const at = new Date(c[0] as string);
+  if (Number.isNaN(at.getTime()) || typeof c[1] !== 'string' || !/^[0-9a-f-]{36}$/i.test(c[1])) decodeCursor('!', 2);
+  return { cursorAt: at.toISOString(), cursorId: c[1] as string };
+}
+
+/**
+ * A page of meetings (`limit + 1` rows for the probe). The page's rows come with their xmin and
+ * agenda minutes only; each row's JSON is taken from the render cache when the row is unchanged
+ * (see RenderCache), and rendered by PostgreSQL otherwise, in a second statement over the same
+ * conditions whose rows then make the page.
+ */
+export async function listMeetings(db: Database['db'], organizationId: string, q: MeetingListQuery): Promise<ListedMeeting[]> {
+  const present = new Set(filters.filter((f) => q[f] !== undefined));
+  const name = filters.map((f) => (present.has(f) ? '1' : '0')).join('');
+  const statements = statementsPerHandle(db);
+  let prepared = statements.get(name);
+  if (!prepared) statements.set(name, (prepared = buildStatements(db, present, name)));
+  const params = { ...q, ...cursorValues(q.cursor), org: organizationId, limit: q.limit + 1 };
+
+  const cache = rowCaches(db);
+  const page = await prepared.keys.execute(params);
+  const cached = page.map((r) => cache.get(r.id, r.xmin));
+  if (cached.every((c) => c !== undefined)) {
+    return page.map((r, i) => ({ id: r.id, startsAt: r.startsAt, json: withAgendaFigures(cached[i]!.json, r.agendaMinutes, cached[i]!.scheduledMinutes) }));
+  }
+  const rendered = await prepared.rendered.execute(params);
+  return rendered.map((r) => {
+    const json = compactJson(r.json);
+    cache.set(r.id, r.xmin, { json, scheduledMinutes: r.scheduledMinutes });
+    return { id: r.id, startsAt: r.startsAt, json: withAgendaFigures(json, r.agendaMinutes, r.scheduledMinutes) };
+  });
 }
 
 /** A person's meetings in a window (as participant or organiser), at most `limit`. */

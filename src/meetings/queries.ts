@@ -1,11 +1,14 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { preparedPerHandle, tenantFinder } from '../platform/finders.js';
 import { agendaItems, meetings, people } from '../../db/schema/index.js';
-import type { DbOrTx } from '../platform/database.js';
+import type { Database, DbOrTx } from '../platform/database.js';
+import { RenderCache } from '../platform/render-cache.js';
 import { BadRequest, Conflict, NotFound, UnknownReference } from '../platform/errors.js';
 import { iso } from '../platform/schemas.js';
 import { agendaItemJson } from '../agenda/queries.js';
 import { materialSummariesJson } from './materials-summary.js';
+import { meetingJson } from './json.js';
+import { compactJson, isoSql } from '../platform/json-text.js';
 import type { ApiMaterialSummary, ApiMeeting, ApiMeetingDetail, ApiParticipant } from './schemas.js';
 import type { ApiAgendaItem } from '../agenda/schemas.js';
 
@@ -73,8 +76,6 @@ export async function meetingApi(db: DbOrTx, row: MeetingRow): Promise<ApiMeetin
   return toApiMeeting(row, minutes.get(row.id) ?? 0);
 }
 
-const isoSql = (col: unknown) => sql`to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
 // The embedding subqueries below are correlated with the outer `meetings` row by name (drizzle
 // writes unqualified columns in a one-table select, which would be ambiguous inside them).
 
@@ -83,41 +84,70 @@ export function participantJson() {
   return sql<ApiParticipant[]>`coalesce((
     select json_agg(json_build_object(
       'personId', mp.person_id, 'name', p.name, 'email', p.email, 'departmentId', p.department_id,
-      'role', mp.role, 'response', mp.response, 'respondedAt', ${isoSql(sql`mp.responded_at`)}, 'attended', mp.attended,
-      'createdAt', ${isoSql(sql`mp.created_at`)}, 'updatedAt', ${isoSql(sql`mp.updated_at`)}, 'version', mp.version
+      'role', mp.role, 'response', mp.response, 'respondedAt', ${isoSql('mp.responded_at')}, 'attended', mp.attended,
+      'createdAt', ${isoSql('mp.created_at')}, 'updatedAt', ${isoSql('mp.updated_at')}, 'version', mp.version
     ) order by mp.created_at, p.name, mp.person_id)
     from meeting_participants mp join people p on p.id = mp.person_id and p.organization_id = mp.organization_id
     where mp.organization_id = meetings.organization_id and mp.meeting_id = meetings.id), '[]'::json)`;
 }
 
 /**
- * A meeting with its participants, agenda and material summaries, read in one query (each
- * relation is a JSON aggregate over its own index), so the cost does not grow with the rows.
+ * The xmins of every row the detail is rendered from: the meeting, its participants and their
+ * people, its agenda items and materials (see RenderCache). Read by index, without building JSON.
+ */
+const detailFingerprint = sql<string>`meetings.xmin::text
+  || '|' || coalesce((select string_agg(mp.xmin::text || '.' || p.xmin::text, ',' order by mp.person_id)
+       from meeting_participants mp join people p on p.id = mp.person_id and p.organization_id = mp.organization_id
+       where mp.organization_id = meetings.organization_id and mp.meeting_id = meetings.id), '')
+  || '|' || coalesce((select string_agg(ai.xmin::text, ',' order by ai.id) from agenda_items ai
+       where ai.organization_id = meetings.organization_id and ai.meeting_id = meetings.id), '')
+  || '|' || coalesce((select string_agg(mt.xmin::text, ',' order by mt.id) from materials mt
+       where mt.organization_id = meetings.organization_id and mt.meeting_id = meetings.id), '')`;
+
+const byOrgAndId = and(eq(meetings.organizationId, sql.placeholder('org')), eq(meetings.id, sql.placeholder('id')));
+
+const fingerprintStatement = preparedPerHandle((db) =>
+  db.select({ version: meetings.version, fingerprint: detailFingerprint }).from(meetings).where(byOrgAndId).prepare('meeting_detail_fingerprint'),
+);
+
+/**
+ * A meeting with its participants, agenda and material summaries as API JSON text, read in one
+ * statement (each relation is a JSON aggregate over its own index), so the cost does not grow
+ * with the rows; with the version (ETag) and the fingerprint of what it was rendered from.
  */
 const detailStatement = preparedPerHandle((db) =>
   db
     .select({
-      meeting: meetings,
-      participants: participantJson(),
-      agendaItems: agendaItemJson(),
-      materials: materialSummariesJson(),
+      json: meetingJson(sql`'participants', ${participantJson()}, 'agendaItems', ${agendaItemJson()}, 'materials', ${materialSummariesJson()}`),
+      version: meetings.version,
+      fingerprint: detailFingerprint,
     })
     .from(meetings)
-    .where(and(eq(meetings.organizationId, sql.placeholder('org')), eq(meetings.id, sql.placeholder('id'))))
-    .prepare('meeting_detail'),
+    .where(byOrgAndId)
+    .prepare('meeting_detail_json'),
 );
 
+const detailCaches = preparedPerHandle(() => new RenderCache<{ json: string }>(32 * 1024 * 1024));
+
+/** The meeting detail (MeetingDetail) as JSON text and its version, rendered again only when a row it shows changed. */
+export async function meetingDetailText(db: Database['db'], organizationId: string, id: string): Promise<{ json: string; version: number }> {
+  const [current] = await fingerprintStatement(db).execute({ org: organizationId, id });
+  if (!current) throw new NotFound('Meeting');
+  const cache = detailCaches(db);
+  const hit = cache.get(id, current.fingerprint);
+  if (hit) return { json: hit.json, version: current.version };
+  const [row] = await detailStatement(db).execute({ org: organizationId, id });
+  if (!row) throw new NotFound('Meeting');
+  const json = compactJson(row.json);
+  cache.set(id, row.fingerprint, { json });
+  return { json, version: row.version };
+}
+
+/** The meeting detail, read inside a transaction (never cached: its rows may not commit). */
 export async function loadMeetingDetail(db: DbOrTx, organizationId: string, id: string): Promise<ApiMeetingDetail> {
   const [row] = await detailStatement(db).execute({ org: organizationId, id });
   if (!row) throw new NotFound('Meeting');
-  const agenda = row.agendaItems as ApiAgendaItem[];
-  const minutes = agenda.reduce((sum, i) => sum + (i.durationMinutes ?? 0), 0);
-  return {
-    ...toApiMeeting(row.meeting, minutes),
-    participants: row.participants as ApiParticipant[],
-    agendaItems: agenda,
-    materials: row.materials as ApiMaterialSummary[],
-  };
+  return JSON.parse(row.json) as ApiMeetingDetail;
 }
 
 /** Checks meeting times: end after start, materials due no later than the start. */

@@ -2,12 +2,13 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { checkIfMatch, setEtag } from '../platform/etag.js';
 import { mutate } from '../platform/mutation.js';
-import { listOf, page, pageQuery } from '../platform/pagination.js';
+import { listOf, pageQuery, pageText } from '../platform/pagination.js';
+import { sendJsonText } from '../platform/json-text.js';
 import { errorResponses, Id, Timestamp } from '../platform/schemas.js';
 import { createMeeting } from './create.js';
 import { cancelMeeting, endMeeting, sendInvitations, startMeeting } from './lifecycle.js';
 import { listMeetings, startKey } from './list.js';
-import { agendaMinutesOf, loadMeetingDetail, toApiMeeting } from './queries.js';
+import { meetingDetailText } from './queries.js';
 import { deleteMeeting } from './delete.js';
 import { updateMeeting } from './update.js';
 import { CancelMeeting, Meeting, MeetingDetail, MeetingPatch, MeetingStatus, NewMeeting } from './schemas.js';
@@ -36,10 +37,8 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: listOf(Meeting), ...errorResponses },
     },
   }, async (req, reply) => {
-    const org = req.auth.organizationId;
-    const rows = await listMeetings(app.db, org, req.query);
-    const minutes = await agendaMinutesOf(app.db, org, rows.slice(0, req.query.limit).map((r) => r.id));
-    return page(req, reply, rows, req.query.limit, startKey, (r) => toApiMeeting(r, minutes.get(r.id) ?? 0));
+    const rows = await listMeetings(app.db, req.auth.organizationId, req.query);
+    return sendJsonText(reply, pageText(req, reply, rows, req.query.limit, startKey));
   });
 
   app.post('/v1/meetings', {
@@ -58,9 +57,9 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
       params, response: { 200: MeetingDetail, ...errorResponses },
     },
   }, async (req, reply) => {
-    const meeting = await loadMeetingDetail(app.db, req.auth.organizationId, req.params.meetingId);
+    const meeting = await meetingDetailText(app.db, req.auth.organizationId, req.params.meetingId);
     setEtag(reply, meeting);
-    return meeting;
+    return sendJsonText(reply, meeting.json);
   });
 
   app.patch('/v1/meetings/:meetingId', {

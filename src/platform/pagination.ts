@@ -45,17 +45,10 @@ export function afterCreated(createdAt: AnyColumn, id: AnyColumn, cursor: string
 }
 
 /**
- * Turns `limit + 1` fetched rows into a page: drops the probe row, builds `nextCursor` from the
- * last row kept, and sets `Link: <…>; rel="next"`.
+ * Splits `limit + 1` fetched rows into the page and `nextCursor` (from the last row kept; null
+ * when the probe row is absent), and sets `Link: <…>; rel="next"`.
  */
-export function page<Row, Out>(
-  req: FastifyRequest,
-  reply: FastifyReply,
-  rows: Row[],
-  limit: number,
-  keyOf: (row: Row) => (string | number)[],
-  toApi: (row: Row) => Out,
-): { data: Out[]; nextCursor: string | null } {
+function splitPage<Row>(req: FastifyRequest, reply: FastifyReply, rows: Row[], limit: number, keyOf: (row: Row) => (string | number)[]) {
   const more = rows.length > limit;
   const kept = more ? rows.slice(0, limit) : rows;
   const nextCursor = more ? encodeCursor(keyOf(kept[kept.length - 1]!)) : null;
@@ -65,7 +58,32 @@ export function page<Row, Out>(
     url.searchParams.set('limit', String(limit));
     reply.header('link', `<${url.pathname}${url.search}>; rel="next"`);
   }
+  return { kept, nextCursor };
+}
+
+/** A page (`listOf`) from `limit + 1` fetched rows. */
+export function page<Row, Out>(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  rows: Row[],
+  limit: number,
+  keyOf: (row: Row) => (string | number)[],
+  toApi: (row: Row) => Out,
+): { data: Out[]; nextCursor: string | null } {
+  const { kept, nextCursor } = splitPage(req, reply, rows, limit, keyOf);
   return { data: kept.map(toApi), nextCursor };
+}
+
+/** A page (`listOf`) as JSON text, from `limit + 1` rows that carry their item's JSON rendered in SQL. */
+export function pageText<Row extends { json: string }>(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  rows: Row[],
+  limit: number,
+  keyOf: (row: Row) => (string | number)[],
+): string {
+  const { kept, nextCursor } = splitPage(req, reply, rows, limit, keyOf);
+  return `{"data":[${kept.map((r) => r.json).join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`;
 }
 
 export const createdKey = (r: { createdAt: Date; id: string }) => [r.createdAt.toISOString(), r.id];
