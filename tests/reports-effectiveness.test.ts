@@ -42,6 +42,10 @@ t.test('effectiveness: every figure of a known month, overall, per department, p
     byDepartment: [finance, legal, operations],
   });
 
+  const opsInInitiative = {
+    ...operations, meetingsHeld: 2, attendanceRate: 1 / 3, medianInvitationLeadHours: 48, agendaItemsDeferred: 1,
+    decisionsPerMeeting: 1.5, averageFeedbackRating: 4,
+  };
   const byInitiative = await api.get(`/v1/reports/effectiveness?${march}&initiativeId=${ds.initiativeId}`);
   t.same(byInitiative.body, {
     from: '2025-03-01T00:00:00.000Z', to: '2025-04-01T00:00:00.000Z', initiativeId: ds.initiativeId, departmentId: null,
@@ -51,11 +55,16 @@ t.test('effectiveness: every figure of a known month, overall, per department, p
     byDepartment: [
       finance,
       legal,
-      {
-        ...operations, meetingsHeld: 2, attendanceRate: 1 / 3, medianInvitationLeadHours: 48, agendaItemsDeferred: 1,
-        decisionsPerMeeting: 1.5, averageFeedbackRating: 4,
-      },
+      opsInInitiative,
     ],
+  });
+
+  // Both filters: the department's figures within the initiative, as in its byDepartment entry above.
+  const both = await api.get(`/v1/reports/effectiveness?${march}&initiativeId=${ds.initiativeId}&departmentId=${ds.operations.id}`);
+  const { departmentId: _bd, name: _bn, code: _bc, ...opsInInitiativeFigures } = opsInInitiative;
+  t.same(both.body, {
+    from: '2025-03-01T00:00:00.000Z', to: '2025-04-01T00:00:00.000Z', initiativeId: ds.initiativeId, departmentId: ds.operations.id,
+    ...opsInInitiativeFigures, byDepartment: [opsInInitiative],
   });
 
   const ops = await api.get(`/v1/reports/effectiveness?${march}&departmentId=${ds.operations.id}`);

@@ -14,13 +14,20 @@ export interface EffectivenessQuery {
 const ALL = '00000000-0000-0000-0000-000000000000';
 
 /**
- * Builds every figure of SPEC §2 "Effectiveness" in one statement. The meetings of the period are
- * read once (through `meetings_org_starts_idx` or `meetings_org_initiative_starts_idx` when the
- * period is selective), their participants, materials, agenda items, decisions and feedback are
- * joined on organisation-led keys, each child table is read once, and every figure is aggregated
- * per *scope*: the whole organisation (key ALL) and each department. Only the per-scope totals
- * (one row per department) leave the database. The definitions are those of `figureFields` in
- * schemas.ts, which is also the OpenAPI description.
+ * Builds every figure of SPEC §2 "Effectiveness" in one statement, organisation-wide (scope ALL)
+ * and per department. The definitions are those of `figureFields` in schemas.ts (the OpenAPI
+ * descriptions). On a year of 10,000 meetings the cost is per-row CPU in hash tables, so the
+ * statement is shaped to touch each row as few times as possible:
+ * - the period's meetings (`m`) are read once; their materials, agenda items and decisions are
+ *   counted per meeting (`c`), and their participants are read once with their current department
+ *   and the meeting's flags attached (`p`);
+ * - participant figures group `p` by (department, flags), which has a handful of groups, instead of
+ *   aggregating per meeting first;
+ * - a department's meetings are its distinct (meeting, department) pairs (`md`), the only
+ *   per-meeting-and-department grouping; the meeting's own counts are joined to those pairs once;
+ * - the organisation-wide meeting figures come straight from `m` and `c`, so no meeting row is
+ *   duplicated to serve both scopes.
+ * Only one row per scope leaves the database.
  */
 function effectivenessSql(q: EffectivenessQuery): SQL {
   const org = sql`${q.organizationId}::uuid`;
@@ -29,8 +36,12 @@ function effectivenessSql(q: EffectivenessQuery): SQL {
   const all = sql`${ALL}::uuid`;
   const byInitiative = (col: SQL) => (q.initiativeId ? sql`and ${col} = ${q.initiativeId}::uuid` : sql``);
   // With `departmentId` only that department's scope is computed; otherwise ALL plus every department.
-  const deptOnly = (col: SQL) => (q.departmentId ? sql`and ${col} = ${q.departmentId}::uuid` : sql``);
-  const overall = (select: SQL) => (q.departmentId ? sql`` : sql`${select} union all`);
+  const byDepartment = (col: SQL) => (q.departmentId ? sql`and ${col} = ${q.departmentId}::uuid` : sql``);
+  // Grouping sets give the organisation (the () set) and each department in one pass; a department
+  // row whose key is null (people without a department) is no scope.
+  const scope = (col: SQL) => sql`case when grouping(${col}) = 1 then ${all} else ${col} end`;
+  const scopes = (col: SQL) => (q.departmentId ? sql`grouping sets ((${col}))` : sql`grouping sets ((), (${col}))`);
+  const named = (col: SQL) => sql`grouping(${col}) = 1 or ${col} is not null`;
   const extraScopes = [
     q.departmentId ? sql`union select ${q.departmentId}::uuid` : sql`union select ${all}`,
     q.initiativeId && !q.departmentId
@@ -40,18 +51,22 @@ function effectivenessSql(q: EffectivenessQuery): SQL {
   return sql`
 with
 m as materialized (
-  select id, starts_at, status, invitations_sent_at, status in ('in_progress', 'completed') as held,
-         status <> 'cancelled' and invitations_sent_at is not null as invited
+  select id, starts_at, status in ('in_progress', 'completed') as held, status = 'cancelled' as cancelled,
+    status <> 'cancelled' and invitations_sent_at is not null as invited,
+    -- float8 is what percentile_cont reads; casting here changes no value.
+    case when status <> 'cancelled' and invitations_sent_at is not null
+      then (extract(epoch from starts_at - invitations_sent_at) / 3600)::float8 end as lead_hours
   from meetings
   where organization_id = ${org} and starts_at >= ${from} and starts_at < ${to} ${byInitiative(sql`initiative_id`)}
 ),
--- Per-meeting counts of materials, agenda items and decisions, in one grouped pass.
-mstats as (
+-- Per meeting: materials (of meetings not cancelled), agenda items and decisions (of held meetings).
+c as materialized (
   select meeting_id, sum(materials)::int as materials, sum(on_time)::int as on_time, sum(required)::int as required,
     sum(discussed)::int as discussed, sum(deferred)::int as deferred, sum(decisions)::int as decisions
   from (
     select mt.meeting_id, 1 as materials, (not mt.late)::int as on_time, mt.required::int as required, 0 as discussed, 0 as deferred, 0 as decisions
     from m join materials mt on mt.organization_id = ${org} and mt.meeting_id = m.id
+    where not m.cancelled
     union all
     select ai.meeting_id, 0, 0, 0, (ai.status = 'discussed')::int, (ai.status = 'deferred')::int, 0
     from m join agenda_items ai on ai.organization_id = ${org} and ai.meeting_id = m.id
@@ -63,120 +78,116 @@ mstats as (
   ) x
   group by meeting_id
 ),
--- One row per meeting with its meeting-level figures; scopes sum these rows, never re-join them.
-mm as materialized (
-  select m.id, m.status, m.held, m.invited,
-    case when m.invited then extract(epoch from m.starts_at - m.invitations_sent_at) / 3600 end as lead_hours,
-    case when m.status <> 'cancelled' then coalesce(s.materials, 0) else 0 end as materials,
-    case when m.status <> 'cancelled' then coalesce(s.on_time, 0) else 0 end as on_time,
-    coalesce(s.required, 0) as required,
-    coalesce(s.discussed, 0) as discussed, coalesce(s.deferred, 0) as deferred, coalesce(s.decisions, 0) as decisions
-  from m left join mstats s on s.meeting_id = m.id
-),
--- The participants of the period's meetings with their current department (null for none), read once.
-pp as materialized (
-  select mp.meeting_id, mp.person_id, pe.department_id, mp.attended, mp.response
+-- The participants of the period's meetings with their current department (null for none).
+p as materialized (
+  select mp.meeting_id, mp.person_id, pe.department_id, m.held, m.cancelled, m.invited, m.lead_hours,
+    mp.attended, mp.response <> 'needs_action' as responded
   from m
   join meeting_participants mp on mp.organization_id = ${org} and mp.meeting_id = m.id
   join people pe on pe.organization_id = ${org} and pe.id = mp.person_id
-),
--- Per meeting and department: one grouped pass over participant rows and, for held meetings, the
--- (required material, participant) pairs acknowledged before the start.
-pg as (
-  select meeting_id, department_id, sum(participant)::int as participants, sum(attended)::int as attended,
-    sum(responded)::int as responded, sum(acknowledged)::int as acknowledged
-  from (
-    select meeting_id, department_id, 1 as participant, attended::int as attended, (response <> 'needs_action')::int as responded, 0 as acknowledged
-    from pp
-    union all
-    select pp.meeting_id, pp.department_id, 0, 0, 0, 1
-    from (
-      select distinct mt.meeting_id, mt.id, a.person_id
-      from m
-      join materials mt on mt.organization_id = ${org} and mt.meeting_id = m.id and mt.required
-      join material_acknowledgements a on a.organization_id = ${org} and a.material_id = mt.id and a.acknowledged_at < m.starts_at
-      where m.held
-    ) ack
-    join pp on pp.meeting_id = ack.meeting_id and pp.person_id = ack.person_id
-  ) x
-  group by meeting_id, department_id
-),
--- ... with the meeting's own figures attached once per group, so department scopes need no re-join.
-pd as materialized (
-  select pg.*, mm.status, mm.held, mm.invited, mm.lead_hours, mm.materials, mm.on_time, mm.required, mm.discussed, mm.deferred, mm.decisions
-  from pg join mm on mm.id = pg.meeting_id
-),
--- Scopes: ALL holds every meeting and participant; a department the meetings its people took part
--- in (one pd row per meeting and department) and its own participants.
-f_meetings as (
-  select scope,
-    count(*) filter (where held)::int as held,
-    count(*) filter (where status = 'cancelled')::int as cancelled,
-    percentile_cont(0.5) within group (order by lead_hours) filter (where invited) as lead_hours,
-    sum(materials)::int as shared,
-    sum(on_time)::int as on_time,
-    sum(discussed)::int as discussed,
-    sum(deferred)::int as deferred,
-    sum(decisions)::int as decisions
-  from (
-    ${overall(sql`select ${all} as scope, status, held, invited, lead_hours, materials, on_time, discussed, deferred, decisions from mm`)}
-    select department_id as scope, status, held, invited, lead_hours, materials, on_time, discussed, deferred, decisions
-    from pd where department_id is not null ${deptOnly(sql`department_id`)}
-  ) sm
-  group by scope
+  where true ${byDepartment(sql`pe.department_id`)}
 ),
 f_people as (
-  select scope,
-    coalesce(sum(participants) filter (where held), 0)::int as expected,
-    coalesce(sum(attended) filter (where held), 0)::int as attended,
-    coalesce(sum(participants) filter (where invited), 0)::int as invited,
-    coalesce(sum(responded) filter (where invited), 0)::int as responded,
-    coalesce(sum(participants * required) filter (where held), 0)::int as pairs,
-    coalesce(sum(acknowledged) filter (where held), 0)::int as acknowledged
-  from (
-    ${overall(sql`select ${all} as scope, held, invited, required, participants, attended, responded, acknowledged from pd`)}
-    select department_id as scope, held, invited, required, participants, attended, responded, acknowledged
-    from pd where department_id is not null ${deptOnly(sql`department_id`)}
-  ) sp
-  group by scope
+  select ${scope(sql`department_id`)} as scope,
+    coalesce(sum(n) filter (where held), 0) as expected,
+    coalesce(sum(n) filter (where held and attended), 0) as attended,
+    coalesce(sum(n) filter (where invited), 0) as invited,
+    coalesce(sum(n) filter (where invited and responded), 0) as responded
+  from (select department_id, held, invited, attended, responded, count(*) as n from p group by 1, 2, 3, 4, 5) pc
+  group by ${scopes(sql`department_id`)}
+  having ${named(sql`department_id`)}
 ),
-fb as (
-  select fb.rating, pe.department_id
+-- One row per meeting and department of its participants (null included, for the pairs below).
+md as materialized (
+  select meeting_id, department_id, held, cancelled, invited, lead_hours, count(*) as participants
+  from p
+  group by meeting_id, department_id, held, cancelled, invited, lead_hours
+),
+f_departments as (
+  select md.department_id as scope,
+    count(*) filter (where md.held)::int as held,
+    count(*) filter (where md.cancelled)::int as cancelled,
+    -- The median of each department's lead times, from an array per department, so that the pairs
+    -- are hashed into one group per department instead of being sorted by department.
+    (select percentile_cont(0.5) within group (order by h) from unnest(array_agg(md.lead_hours) filter (where md.invited)) h) as lead_hours,
+    coalesce(sum(c.materials), 0)::int as shared,
+    coalesce(sum(c.on_time), 0)::int as on_time,
+    coalesce(sum(c.discussed), 0)::int as discussed,
+    coalesce(sum(c.deferred), 0)::int as deferred,
+    coalesce(sum(c.decisions), 0)::int as decisions
+  from md left join c on c.meeting_id = md.meeting_id
+  where md.department_id is not null
+  group by md.department_id
+),
+f_meetings as (
+  ${q.departmentId ? sql`` : sql`select ${all} as scope,
+    count(*) filter (where m.held)::int as held,
+    count(*) filter (where m.cancelled)::int as cancelled,
+    percentile_cont(0.5) within group (order by m.lead_hours) filter (where m.invited) as lead_hours,
+    coalesce(sum(c.materials), 0)::int as shared,
+    coalesce(sum(c.on_time), 0)::int as on_time,
+    coalesce(sum(c.discussed), 0)::int as discussed,
+    coalesce(sum(c.deferred), 0)::int as deferred,
+    coalesce(sum(c.decisions), 0)::int as decisions
+  from m left join c on c.meeting_id = m.id
+  union all`}
+  select * from f_departments
+),
+-- (required material of a held meeting, participant) pairs: all of them, and those acknowledged
+-- (some version) before the start.
+f_pairs as (
+  select ${scope(sql`md.department_id`)} as scope, sum(md.participants * c.required) as pairs
+  from md join c on c.meeting_id = md.meeting_id
+  where md.held and c.required > 0
+  group by ${scopes(sql`md.department_id`)}
+  having ${named(sql`md.department_id`)}
+),
+f_acks as (
+  select ${scope(sql`p.department_id`)} as scope, count(*) as acknowledged
+  from (
+    select distinct mt.meeting_id, a.material_id, a.person_id
+    from m
+    join materials mt on mt.organization_id = ${org} and mt.meeting_id = m.id and mt.required
+    join material_acknowledgements a on a.organization_id = ${org} and a.material_id = mt.id and a.acknowledged_at < m.starts_at
+    where m.held
+  ) k
+  join p on p.meeting_id = k.meeting_id and p.person_id = k.person_id
+  group by ${scopes(sql`p.department_id`)}
+  having ${named(sql`p.department_id`)}
+),
+f_feedback as (
+  select ${scope(sql`pe.department_id`)} as scope, avg(fb.rating)::float8 as rating
   from m
   join feedback fb on fb.organization_id = ${org} and fb.meeting_id = m.id
   join people pe on pe.organization_id = ${org} and pe.id = fb.person_id
-  where m.held
-),
-f_feedback as (
-  ${overall(sql`select ${all} as scope, avg(rating)::float8 as rating from fb having count(*) > 0`)}
-  select department_id as scope, avg(rating)::float8 as rating from fb where department_id is not null ${deptOnly(sql`department_id`)} group by department_id
-),
-i as materialized (
-  select department_id, created_at, resolved_at, closed_at, due_at,
-    created_at >= ${from} and created_at < ${to} as opened,
-    resolved_at >= ${from} and resolved_at < ${to} as resolved,
-    due_at >= ${from} and due_at < least(${to}, now())
-      and (resolved_at is null or resolved_at > due_at) and (closed_at is null or closed_at > due_at) as overdue
-  from issues
-  where organization_id = ${org} ${byInitiative(sql`initiative_id`)}
-    and (created_at < ${to} and (created_at >= ${from} or resolved_at >= ${from} or due_at >= ${from}))
-),
-si as (
-  ${overall(sql`select ${all} as scope, i.* from i`)}
-  select i.department_id as scope, i.* from i where i.department_id is not null ${deptOnly(sql`i.department_id`)}
+  where m.held ${byDepartment(sql`pe.department_id`)}
+  group by ${scopes(sql`pe.department_id`)}
+  having ${named(sql`pe.department_id`)}
 ),
 f_issues as (
-  select scope,
+  select ${scope(sql`department_id`)} as scope,
     count(*) filter (where opened)::int as opened,
     count(*) filter (where resolved)::int as resolved,
     count(*) filter (where overdue)::int as overdue,
     percentile_cont(0.5) within group (order by extract(epoch from resolved_at - created_at) / 3600) filter (where resolved) as resolve_hours
-  from si
+  from (
+    select department_id, created_at, resolved_at,
+      created_at >= ${from} and created_at < ${to} as opened,
+      resolved_at >= ${from} and resolved_at < ${to} as resolved,
+      due_at >= ${from} and due_at < least(${to}, now())
+        and (resolved_at is null or resolved_at > due_at) and (closed_at is null or closed_at > due_at) as overdue
+    from issues
+    where organization_id = ${org} ${byInitiative(sql`initiative_id`)} ${byDepartment(sql`department_id`)}
+      and created_at < ${to} and (created_at >= ${from} or resolved_at >= ${from} or due_at >= ${from})
+  ) i
   where opened or resolved or overdue
-  group by scope
+  group by ${scopes(sql`department_id`)}
+  having ${named(sql`department_id`)}
 ),
-scopes as (
-  select scope from f_meetings union select scope from f_issues ${extraScopes[0]!} ${extraScopes[1]!}
+-- Scopes: ALL, the departments with a participant in a meeting of the period or an issue counted,
+-- and with initiativeId the initiative's departments.
+s as (
+  select scope from f_departments union select scope from f_issues where scope <> ${all} ${extraScopes[0]!} ${extraScopes[1]!}
 )
 select s.scope, d.name, d.code,
   coalesce(fm.held, 0) as "meetingsHeld",
@@ -185,7 +196,7 @@ select s.scope, d.name, d.code,
   case when fp.invited > 0 then fp.responded::float8 / fp.invited end as "rsvpResponseRate",
   fm.lead_hours as "medianInvitationLeadHours",
   case when fm.shared > 0 then fm.on_time::float8 / fm.shared end as "materialsOnTimeRate",
-  case when fp.pairs > 0 then fp.acknowledged::float8 / fp.pairs end as "requiredMaterialsAcknowledgedRate",
+  case when fr.pairs > 0 then coalesce(fa.acknowledged, 0)::float8 / fr.pairs end as "requiredMaterialsAcknowledgedRate",
   coalesce(fm.discussed, 0) as "agendaItemsDiscussed",
   coalesce(fm.deferred, 0) as "agendaItemsDeferred",
   case when fm.held > 0 then fm.decisions::float8 / fm.held end as "decisionsPerMeeting",
@@ -194,10 +205,12 @@ select s.scope, d.name, d.code,
   coalesce(fi.overdue, 0) as "issuesOverdue",
   fi.resolve_hours as "medianHoursToResolve",
   ff.rating as "averageFeedbackRating"
-from scopes s
+from s
 left join departments d on d.organization_id = ${org} and d.id = s.scope
 left join f_meetings fm on fm.scope = s.scope
 left join f_people fp on fp.scope = s.scope
+left join f_pairs fr on fr.scope = s.scope
+left join f_acks fa on fa.scope = s.scope
 left join f_issues fi on fi.scope = s.scope
 left join f_feedback ff on ff.scope = s.scope
 order by d.name nulls first, d.code, s.scope`;
@@ -224,13 +237,19 @@ const figuresOf = (r: Row): Figures => ({
 });
 
 export async function effectivenessReport(db: Db, q: EffectivenessQuery) {
-  // One short read-only transaction: JIT compilation costs far more than this query's few hundred
-  // milliseconds of hashing and grouping, and a little more work_mem keeps those in memory.
+  // One short read-only transaction whose settings are sent together with the report (pipelined,
+  // one round trip for both). JIT compilation would cost more than the query; a little more
+  // work_mem keeps its hashing in memory; and a custom plan for each call, because the generic
+  // plan of a prepared statement cannot see how many meetings the period holds and costs about
+  // half as much again as planning with the actual bounds.
   const rows = await db.transaction(
     async (tx) => {
-      await tx.execute(sql`set local jit = off`);
-      await tx.execute(sql`set local work_mem = '32MB'`);
-      return (await tx.execute(effectivenessSql(q))) as unknown as Row[];
+      const [, report] = await Promise.all([
+        tx.execute(sql`select set_config('jit', 'off', true), set_config('work_mem', '32MB', true),
+          set_config('plan_cache_mode', 'force_custom_plan', true)`),
+        tx.execute(effectivenessSql(q)),
+      ]);
+      return report as unknown as Row[];
     },
     { accessMode: 'read only' },
   );
