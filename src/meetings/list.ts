@@ -7,6 +7,7 @@ import { agendaMinutesSql, meetingRowJson, scheduledMinutesSql, withAgendaFigure
 import { RenderCache } from '../platform/render-cache.js';
 import { compactJson } from '../platform/json-text.js';
 import { preparedPerHandle } from '../platform/finders.js';
+import { rawStatement } from '../platform/raw-statement.js';
 
 export interface MeetingListQuery {
   limit: number;
@@ -23,11 +24,12 @@ export interface MeetingListQuery {
 /** A listed meeting: its API JSON and its keyset position. */
 export interface ListedMeeting {
   json: string;
-  startsAt: Date;
+  /** As PostgreSQL writes a timestamptz (drizzle leaves timestamps to its own mapping). */
+  startsAt: string;
   id: string;
 }
 
-export const startKey = (r: ListedMeeting) => [r.startsAt.toISOString(), r.id];
+export const startKey = (r: ListedMeeting) => [new Date(r.startsAt).toISOString(), r.id];
 
 /** Meetings a person takes part in (participant) — via meeting_participants_org_person_idx. */
 export const withParticipant = (organizationId: unknown, personId: unknown) =>
@@ -63,20 +65,33 @@ function conditions(present: Set<Filter>) {
   );
 }
 
-const pageKeys = { id: meetings.id, startsAt: meetings.startsAt, xmin: sql<string>`meetings.xmin::text`, agendaMinutes: agendaMinutesSql };
+const pageKeys = {
+  id: meetings.id,
+  startsAt: meetings.startsAt,
+  xmin: sql<string>`meetings.xmin::text`.as('xmin'),
+  agendaMinutes: agendaMinutesSql.as('agenda_minutes'),
+};
+interface PageKeys {
+  id: string;
+  starts_at: string;
+  xmin: string;
+  agenda_minutes: number;
+}
 
-function buildStatements(db: Database['db'], present: Set<Filter>, name: string) {
+function buildStatements(db: Database['db'], present: Set<Filter>) {
   const where = conditions(present);
   const inOrder = [asc(meetings.startsAt), asc(meetings.id)];
   return {
-    keys: db.select(pageKeys).from(meetings).where(where).orderBy(...inOrder).limit(p('limit')).prepare(`list_meetings_keys_${name}`),
-    rendered: db
-      .select({ ...pageKeys, json: meetingRowJson, scheduledMinutes: scheduledMinutesSql })
-      .from(meetings)
-      .where(where)
-      .orderBy(...inOrder)
-      .limit(p('limit'))
-      .prepare(`list_meetings_json_${name}`),
+    keys: rawStatement<PageKeys>(db, db.select(pageKeys).from(meetings).where(where).orderBy(...inOrder).limit(p('limit'))),
+    rendered: rawStatement<PageKeys & { json: string; scheduled_minutes: number }>(
+      db,
+      db
+        .select({ ...pageKeys, json: meetingRowJson.as('json'), scheduledMinutes: scheduledMinutesSql.as('scheduled_minutes') })
+        .from(meetings)
+        .where(where)
+        .orderBy(...inOrder)
+        .limit(p('limit')),
+    ),
   };
 }
 
@@ -102,20 +117,20 @@ export async function listMeetings(db: Database['db'], organizationId: string, q
   const name = filters.map((f) => (present.has(f) ? '1' : '0')).join('');
   const statements = statementsPerHandle(db);
   let prepared = statements.get(name);
-  if (!prepared) statements.set(name, (prepared = buildStatements(db, present, name)));
+  if (!prepared) statements.set(name, (prepared = buildStatements(db, present)));
   const params = { ...q, ...cursorValues(q.cursor), org: organizationId, limit: q.limit + 1 };
 
   const cache = rowCaches(db);
-  const page = await prepared.keys.execute(params);
+  const page = await prepared.keys(params);
   const cached = page.map((r) => cache.get(r.id, r.xmin));
   if (cached.every((c) => c !== undefined)) {
-    return page.map((r, i) => ({ id: r.id, startsAt: r.startsAt, json: withAgendaFigures(cached[i]!.json, r.agendaMinutes, cached[i]!.scheduledMinutes) }));
+    return page.map((r, i) => ({ id: r.id, startsAt: r.starts_at, json: withAgendaFigures(cached[i]!.json, r.agenda_minutes, cached[i]!.scheduledMinutes) }));
   }
-  const rendered = await prepared.rendered.execute(params);
+  const rendered = await prepared.rendered(params);
   return rendered.map((r) => {
     const json = compactJson(r.json);
-    cache.set(r.id, r.xmin, { json, scheduledMinutes: r.scheduledMinutes });
-    return { id: r.id, startsAt: r.startsAt, json: withAgendaFigures(json, r.agendaMinutes, r.scheduledMinutes) };
+    cache.set(r.id, r.xmin, { json, scheduledMinutes: r.scheduled_minutes });
+    return { id: r.id, startsAt: r.starts_at, json: withAgendaFigures(json, r.agenda_minutes, r.scheduled_minutes) };
   });
 }
 
