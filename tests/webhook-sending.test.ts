@@ -104,6 +104,13 @@ t.test('response body is read up to 20 KiB only', async (t) => {
   t.notMatch(multibyte.bodyExcerpt, /\uFFFD/, 'no split character at the cut');
 });
 
+t.test('NUL bytes in a response body are kept as U+FFFD, which PostgreSQL text can store', async (t) => {
+  const r = await receiver(t);
+  r.respondWith({ status: 500, body: 'bad\u0000body\u0000' });
+  const res = await send(r.url);
+  t.same([res.status, res.bodyExcerpt], [500, 'bad\uFFFDbody\uFFFD']);
+});
+
 t.test('retry schedule parsing and jitter', async (t) => {
   t.same(parseRetrySchedule('1s,2s,4s'), [1000, 2000, 4000]);
   t.same(parseRetrySchedule(' 250ms, 1m,1h ,1d'), [250, 60_000, 3_600_000, 86_400_000]);

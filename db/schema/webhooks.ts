@@ -59,8 +59,10 @@ export const webhookDeliveries = pgTable(
   (t) => [
     uniqueIndex('webhook_deliveries_org_webhook_event_key').on(t.organizationId, t.webhookId, t.eventId),
     index('webhook_deliveries_org_webhook_list_idx').on(t.organizationId, t.webhookId, t.createdAt, t.id),
-    // The claim query: due pending rows in due order, across organisations (the worker's hot path).
-    index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
+    // The claim query (the worker's hot path): a skip scan finds the endpoints with pending rows,
+    // then each endpoint's due rows are read in due order, so a backlog behind a busy endpoint is
+    // never scanned.
+    index('webhook_deliveries_endpoint_due_idx').on(t.webhookId, t.nextAttemptAt).where(sql`status = 'pending'`),
     // Per-endpoint concurrency: rows currently leased, counted per endpoint at claim time.
     index('webhook_deliveries_leased_idx').on(t.webhookId).where(sql`status = 'pending' and lease_until is not null`),
     index('webhook_deliveries_created_idx').on(t.createdAt),

@@ -27,6 +27,8 @@ export interface ClaimedDelivery {
 }
 
 interface ClaimRow {
+  /** claimDue: how many of the endpoint's rows the claim had room for. */
+  room: number | null;
   id: string;
   organization_id: string;
   webhook_id: string;
@@ -63,55 +65,93 @@ const toClaimed = (r: ClaimRow): ClaimedDelivery => ({
 });
 
 // Data-modifying statements must sit in a top-level WITH, so the claim's CTEs come first.
-const withSending = (ctes: SQL, claimed: SQL) => sql`
-  with ${ctes} claimed as (${claimed})
-  select c.id, c.organization_id, c.webhook_id, c.event_id, c.event_type, c.attempts, c.total_attempts, c.failing_notified,
+const withSending = (ctes: SQL, claimed: SQL, recursive = false) => sql`
+  with ${recursive ? sql`recursive ` : sql``}${ctes} claimed as (${claimed})
+  select c.room, c.id, c.organization_id, c.webhook_id, c.event_id, c.event_type, c.attempts, c.total_attempts, c.failing_notified,
          w.url, w.enabled, w.secret, w.previous_secret, w.previous_secret_expires_at, e.occurred_at, e.data
   from claimed c join webhooks w on w.id = c.webhook_id join events e on e.id = c.event_id`;
 
+/** What a claim took, and the endpoints that filled all their room (they may have more due). */
+export interface ClaimResult {
+  deliveries: ClaimedDelivery[];
+  saturated: Set<string>;
+}
+
+/** How a claim bounds each endpoint's deliveries. */
+export interface ClaimBounds {
+  /** Sends in flight per endpoint, across all workers. */
+  perEndpoint: number;
+  /** Extra deliveries this worker may hold queued for an endpoint no other worker holds any of. */
+  prefetch: number;
+  /** Per endpoint id, the deliveries this worker holds unsent or sending (not those only being recorded). */
+  held: ReadonlyMap<string, number>;
+}
+
 /**
  * Claims up to `limit` due deliveries. Rows are locked with SKIP LOCKED so concurrent workers
- * never claim the same row, and leased so that no other worker takes them while this one sends.
- * Endpoints that already have `perEndpoint` deliveries in flight (in any process) are left out
- * before the LIMIT, so one slow endpoint's backlog cannot fill every claim; concurrent claimers
- * can overshoot the bound slightly, never undercut it.
+ * never claim the same row, and leased so that no other worker takes them while this one holds them.
+ *
+ * The claim walks endpoints, not the whole queue: the distinct endpoints with pending rows are
+ * found by a skip scan of `webhook_deliveries_endpoint_due_idx` (one index descent each), and only
+ * as many of each endpoint's due rows as it has room for are read, oldest first. A backlog behind
+ * busy endpoints is never scanned: the cost follows the number of endpoints with pending work, not
+ * the queue's length (a scan of the whole backlog per claim is what capped throughput).
+ *
+ * Room per endpoint: other workers' live leases all count as sends in flight; this worker's own
+ * count comes from `held` (its leased rows whose outcome is only being recorded no longer occupy
+ * a slot). When no other worker holds any of an endpoint's deliveries, this worker may claim up to
+ * `prefetch` more than it can send at once and queue them, so a finished send is followed by the
+ * next at once instead of after a claim round trip; its queued rows count as busy for the other
+ * workers, which therefore claim none for that endpoint. Concurrent claimers can overshoot the
+ * bound slightly, never undercut it.
  */
-export async function claimDue(db: DbOrTx, workerId: string, limit: number, perEndpoint = DEFAULT_PER_ENDPOINT): Promise<ClaimedDelivery[]> {
+export async function claimDue(db: DbOrTx, workerId: string, limit: number, bounds: ClaimBounds): Promise<ClaimResult> {
   const lease = `${LEASE_MS} milliseconds`;
+  const held = JSON.stringify(Object.fromEntries(bounds.held));
   const rows = (await db.execute(withSending(sql`
-    busy as (
-      select webhook_id from webhook_deliveries
-      where status = 'pending' and lease_until > now()
-      group by webhook_id having count(*) >= ${perEndpoint}
+    endpoints as (
+      (select webhook_id from webhook_deliveries where status = 'pending' order by webhook_id limit 1)
+      union all
+      select (select d.webhook_id from webhook_deliveries d where d.status = 'pending' and d.webhook_id > e.webhook_id order by d.webhook_id limit 1)
+      from endpoints e where e.webhook_id is not null
+    ),
+    occupancy as (
+      select e.webhook_id,
+        (select count(*)::int from webhook_deliveries l
+          where l.webhook_id = e.webhook_id and l.status = 'pending' and l.lease_until is not null and l.lease_until > now()
+            and l.leased_by is distinct from ${workerId}) as others,
+        coalesce((${held}::jsonb ->> e.webhook_id::text)::int, 0) as mine
+      from endpoints e
+      -- a delivery queued while its endpoint was being deleted is left for pruning
+      where e.webhook_id is not null and exists (select 1 from webhooks w where w.id = e.webhook_id)
+    ),
+    free as materialized (
+      select webhook_id,
+        case when others = 0 then ${bounds.perEndpoint}::int + ${bounds.prefetch}::int - mine
+             else ${bounds.perEndpoint}::int - others - mine end as n
+      from occupancy
     ),
     candidates as (
-      select id, webhook_id, next_attempt_at from webhook_deliveries
-      where status = 'pending' and next_attempt_at <= now()
-        and (lease_until is null or lease_until <= now())
-        and webhook_id not in (select webhook_id from busy)
-        -- a delivery queued while its endpoint was being deleted is left for pruning
-        and exists (select 1 from webhooks w where w.id = webhook_id)
-      order by next_attempt_at
-      limit ${limit * 4}
-      for update skip locked
-    ),
-    inflight as (
-      select webhook_id, count(*)::int as n from webhook_deliveries
-      where status = 'pending' and lease_until > now() and webhook_id in (select webhook_id from candidates)
-      group by webhook_id
+      select c.id, c.next_attempt_at, f.n as room from free f cross join lateral (
+        select d.id, d.next_attempt_at from webhook_deliveries d
+        where d.webhook_id = f.webhook_id and d.status = 'pending' and d.next_attempt_at <= now()
+          and (d.lease_until is null or d.lease_until <= now())
+        order by d.next_attempt_at
+        limit f.n
+        for update skip locked
+      ) c
+      where f.n > 0
     ),
     chosen as (
-      select c.id from (
-        select id, webhook_id, next_attempt_at, row_number() over (partition by webhook_id order by next_attempt_at, id) as rn from candidates
-      ) c left join inflight f on f.webhook_id = c.webhook_id
-      where c.rn <= ${perEndpoint} - coalesce(f.n, 0)
-      order by c.next_attempt_at
-      limit ${limit}
+      select id, room from candidates order by next_attempt_at limit ${limit}
     ),`, sql`
     update webhook_deliveries d set lease_until = now() + ${lease}::interval, leased_by = ${workerId}, updated_at = now()
     from chosen where d.id = chosen.id
-    returning d.*`))) as unknown as ClaimRow[];
-  return rows.map(toClaimed);
+    returning d.*, chosen.room`, true))) as unknown as ClaimRow[];
+  const got = new Map<string, number>();
+  for (const r of rows) got.set(r.webhook_id, (got.get(r.webhook_id) ?? 0) + 1);
+  const saturated = new Set(rows.filter((r) => got.get(r.webhook_id) === r.room).map((r) => r.webhook_id));
+  return { deliveries: rows.map(toClaimed), saturated };
 }
 
 /** Claims one given delivery (the test route sends its own delivery at once). */
@@ -119,16 +159,25 @@ export async function claimOne(db: DbOrTx, workerId: string, organizationId: str
   const rows = (await db.execute(withSending(sql``, sql`
     update webhook_deliveries set lease_until = now() + ${`${leaseMs} milliseconds`}::interval, leased_by = ${workerId}, updated_at = now()
     where organization_id = ${organizationId} and id = ${id} and status = 'pending'
-    returning *`))) as unknown as ClaimRow[];
+    returning *, null::int as room`))) as unknown as ClaimRow[];
   return rows[0] ? toClaimed(rows[0]) : null;
 }
 
 /** Keeps the leases of deliveries still in flight, so only a dead worker's leases run out. */
 export async function renewLeases(db: DbOrTx, workerId: string, ids: string[]) {
   if (ids.length === 0) return;
+  // One array parameter (ids are uuids, safe in an array literal): one prepared statement for any count.
   await db.execute(sql`
     update webhook_deliveries set lease_until = now() + ${`${LEASE_MS} milliseconds`}::interval
-    where id in (${sql.join(ids.map((id) => sql`${id}::uuid`), sql`, `)}) and leased_by = ${workerId} and status = 'pending'`);
+    where id = any(${`{${ids.join(',')}}`}::uuid[]) and leased_by = ${workerId} and status = 'pending'`);
+}
+
+/** Hands deliveries this worker claimed but will not send back to the queue, due at once. */
+export async function releaseLeases(db: DbOrTx, workerId: string, ids: string[]) {
+  if (ids.length === 0) return;
+  await db.execute(sql`
+    update webhook_deliveries set lease_until = null, leased_by = null, updated_at = now()
+    where id = any(${`{${ids.join(',')}}`}::uuid[]) and leased_by = ${workerId} and status = 'pending'`);
 }
 
 /** Deliveries claimed for an endpoint that was disabled meanwhile are kept as skipped. */

@@ -83,7 +83,9 @@ function describeError(err: unknown): string {
 }
 
 // Invalid bytes decode to U+FFFD (3 bytes each), so the decoded text can outgrow the bytes read.
-function clampUtf8(text: string, maxBytes: number): string {
+// NUL, which PostgreSQL text cannot hold (the attempt could not be recorded), becomes U+FFFD too.
+function clampUtf8(raw: string, maxBytes: number): string {
+  const text = raw.includes('\u0000') ? raw.replaceAll('\u0000', '\uFFFD') : raw;
   if (Buffer.byteLength(text) <= maxBytes) return text;
   return new StringDecoder('utf8').write(Buffer.from(text).subarray(0, maxBytes));
 }
