@@ -64,3 +64,67 @@ t.test('search finds Chinese and English text across types, ranked, scoped and p
   const reader = await api.keyWith(['read']);
   t.equal((await reader.get('/v1/search?q=budget')).status, 200);
 });
+
+t.test('search ranks title hits first, then newest first, over every match; pages partition it', async (t) => {
+  const api = await buildTestApp(t);
+  const { sql: pg } = api.database;
+  const org = api.organizationId;
+  const meeting = await meetingRow(api.database.db, org, { title: 'Ranking meeting' });
+  const at = (minutesAgo: number) => new Date(Date.UTC(2026, 0, 1) - minutesAgo * 60_000).toISOString();
+  // 1,200 newer rows that match nothing: more than the prefix the index-ordered path reads, so
+  // the older hits below are only found through the GIN index.
+  await pg`insert into issues (organization_id, title, description, created_at)
+    select ${org}, 'Filler ' || g, 'nothing to see', ${at(0)}::timestamptz - g * interval '1 second' from generate_series(1, 1200) g`;
+  const issue = async (title: string, description: string, minutesAgo: number) =>
+    (await pg`insert into issues (organization_id, title, description, created_at) values (${org}, ${title}, ${description}, ${at(minutesAgo)}) returning id`)[0]!.id as string;
+  const decision = async (title: string, statement: string, minutesAgo: number) =>
+    (await pg`insert into decisions (organization_id, meeting_id, title, statement, decided_at, created_at) values (${org}, ${meeting.id}, ${title}, ${statement}, now(), ${at(minutesAgo)}) returning id`)[0]!.id as string;
+
+  // Old, rare hits (beyond the 1,200 newer rows), Chinese two-character query.
+  const oldTitle = await issue('年度预算', '', 10_000);
+  const olderTitle = await decision('预算调整', '', 20_000);
+  const oldText = await issue('Headcount', '下季度预算待定', 5_000);
+  const newestText = await decision('Supplier', '预算不足', 1);
+  const rare = await search(api, '预算');
+  t.same(rare.map((h) => h.id), [oldTitle, olderTitle, newestText, oldText], 'title hits first, each tier newest first, found past the newest rows');
+  t.same(rare.map((h) => h.rank), [2, 2, 1, 1]);
+  t.match(rare[2], { type: 'decision', snippet: /预算不足/, meetingId: meeting.id });
+
+  // A common word: 40 title hits, issues and decisions sharing timestamps (ties go by type, then
+  // id), and text hits, newest among them, after all of them.
+  const expected: { id: string; minutesAgo: number; type: string; tier: number }[] = [];
+  for (let i = 0; i < 20; i++) {
+    expected.push({ id: await issue(`Budget line ${i}`, 'x', i % 7), minutesAgo: i % 7, type: 'issue', tier: 2 });
+    expected.push({ id: await decision(`Approve budget ${i}`, 'y', i % 5), minutesAgo: i % 5, type: 'decision', tier: 2 });
+  }
+  for (let i = 0; i < 5; i++) expected.push({ id: await issue(`Plain ${i}`, `the budget again ${i}`, 0), minutesAgo: 0, type: 'issue', tier: 1 });
+  const typeOrder = ['meeting', 'decision', 'issue', 'material'];
+  expected.sort((a, b) => b.tier - a.tier || a.minutesAgo - b.minutesAgo || typeOrder.indexOf(a.type) - typeOrder.indexOf(b.type) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  const all = await search(api, 'budget', '&limit=200');
+  t.same(all.map((h) => h.id), expected.map((e) => e.id), 'rank, then newest, then type, then id');
+  t.same(all.map((h) => h.rank), expected.map((e) => e.tier));
+
+  for (const limit of [1, 7, 20]) {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await api.get(`/v1/search?q=budget&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+      t.equal(res.status, 200);
+      seen.push(...res.body.data.map((h: Hit) => h.id));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    t.same(seen, all.map((h) => h.id), `pages of ${limit} partition the ranked list`);
+  }
+  const page2 = await api.get(`/v1/search?q=${encodeURIComponent('预算')}&limit=2`);
+  const rest = await api.get(`/v1/search?q=${encodeURIComponent('预算')}&limit=2&cursor=${page2.body.nextCursor}`);
+  t.same([...page2.body.data, ...rest.body.data].map((h: Hit) => h.id), rare.map((h) => h.id), 'GIN-found hits paginate too');
+  t.equal(rest.body.nextCursor, null);
+  const forged = Buffer.from(JSON.stringify([2, 'not a date', 'issue', oldTitle])).toString('base64url');
+  t.equal((await api.get(`/v1/search?q=budget&cursor=${forged}`)).status, 400, 'a cursor of the right shape but wrong values is refused');
+});
+
+async function search(api: Awaited<ReturnType<typeof buildTestApp>>, q: string, extra = ''): Promise<Hit[]> {
+  const res = await api.get(`/v1/search?q=${encodeURIComponent(q)}${extra}`);
+  if (res.status !== 200) throw new Error(`search ${q}: ${res.status} ${res.text}`);
+  return res.body.data as Hit[];
+}

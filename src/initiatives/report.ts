@@ -2,12 +2,10 @@ import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { goalMeasurements, goals, people } from '../../db/schema/index.js';
 import type { DbOrTx } from '../platform/database.js';
 import { iso } from '../platform/schemas.js';
+import { isoSql } from '../platform/json-text.js';
 import { toApiGoal } from './goals.js';
 import { getInitiative } from './initiatives.js';
 import type { InitiativeReport, ReportIssue, ReportMeeting } from './report-schemas.js';
-
-/** A timestamp column as RFC 3339 text, so raw rows need no parsing in the process. */
-const isoCol = (col: string) => sql.raw(`to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 
 interface Ctx {
   db: DbOrTx;
@@ -21,7 +19,7 @@ type MeetingRow = Omit<ReportMeeting, 'attendanceRate' | 'materialsOnTime'> & { 
 
 async function meetingLines(c: Ctx, where: SQL, order: SQL, limit: number) {
   const rows = (await c.db.execute(sql`
-    select m.id, m.title, ${isoCol('m.starts_at')} as "startsAt", ${isoCol('m.ends_at')} as "endsAt", m.status,
+    select m.id, m.title, ${isoSql('m.starts_at')} as "startsAt", ${isoSql('m.ends_at')} as "endsAt", m.status,
       (select count(*)::int from meeting_participants p where p.organization_id = m.organization_id and p.meeting_id = m.id) as participants,
       (select count(*)::int from meeting_participants p where p.organization_id = m.organization_id and p.meeting_id = m.id and p.attended) as attended,
       (select count(*)::int from materials mt where mt.organization_id = m.organization_id and mt.meeting_id = m.id) as materials,
@@ -43,7 +41,7 @@ type IssueRow = { id: string; title: string; status: string; priority: string; d
 
 async function issueLines(c: Ctx, where: SQL, order: SQL, limit: number) {
   const rows = (await c.db.execute(sql`
-    select i.id, i.title, i.status, i.priority, ${isoCol('i.due_at')} as "dueAt", ${isoCol('i.resolved_at')} as "resolvedAt",
+    select i.id, i.title, i.status, i.priority, ${isoSql('i.due_at')} as "dueAt", ${isoSql('i.resolved_at')} as "resolvedAt",
       o.id as "ownerId", o.name as "ownerName", d.id as "departmentId", d.name as "departmentName", d.code as "departmentCode",
       count(*) over ()::int as total
     from issues i
@@ -91,7 +89,7 @@ export async function initiativeReport(db: DbOrTx, organizationId: string, initi
     .limit(100);
   const trendRows = goalRows.length
     ? ((await db.execute(sql`
-        select goal_id as "goalId", value, ${isoCol('measured_at')} as "measuredAt" from (
+        select goal_id as "goalId", value, ${isoSql('measured_at')} as "measuredAt" from (
           select gm.*, row_number() over (partition by gm.goal_id order by gm.measured_at desc, gm.id desc) as n
           from ${goalMeasurements} gm
           where gm.organization_id = ${c.org} and gm.goal_id in (${sql.join(goalRows.map((g) => sql`${g.id}::uuid`), sql`, `)})
@@ -103,7 +101,7 @@ export async function initiativeReport(db: DbOrTx, organizationId: string, initi
   const coming = await meetingLines(c, sql`m.status in ('draft', 'scheduled') and m.starts_at >= ${c.to}`, sql`m.starts_at`, 20);
 
   const decisions = (await db.execute(sql`
-    select id, title, statement, ${isoCol('decided_at')} as "decidedAt", meeting_id as "meetingId", count(*) over ()::int as total
+    select id, title, statement, ${isoSql('decided_at')} as "decidedAt", meeting_id as "meetingId", count(*) over ()::int as total
     from decisions
     where organization_id = ${c.org} and initiative_id = ${c.id} and status = 'active' and decided_at < ${c.to}
     order by decided_at, id limit 100`)) as unknown as (InitiativeReport['decisionsInForce'][number] & { total: number })[];

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { isoSql } from '../platform/json-text.js';
 import type { ApiMaterialSummary } from './schemas.js';
 
 /**
@@ -11,7 +12,7 @@ export function materialSummariesJson() {
       'id', mt.id, 'title', mt.title, 'kind', mt.kind, 'url', mt.url, 'fileName', mt.file_name, 'contentType', mt.content_type,
       'sizeBytes', mt.size_bytes, 'sha256', mt.sha256, 'agendaItemId', mt.agenda_item_id, 'required', mt.required,
       'contentVersion', mt.content_version, 'late', mt.late,
-      'sharedAt', to_char(mt.shared_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'version', mt.version
+      'sharedAt', ${isoSql('mt.shared_at')}, 'version', mt.version
     ) order by mt.created_at, mt.id)
     from materials mt
     where mt.organization_id = meetings.organization_id and mt.meeting_id = meetings.id), '[]'::json)`;

@@ -1,6 +1,7 @@
 // What each searchable type is searched over. `doc` must stay identical (as parsed SQL) to the
-// expressions indexed by db/migrations/0012_outcomes_search_indexes.sql, or the planner cannot use the
-// trigram and short-gram GIN indexes and search degrades to a scan of the organisation's rows.
+// expressions indexed by db/migrations/0012_outcomes_search_indexes.sql
+// (trigram and short-gram GIN), or the planner cannot use them and search degrades to a scan of the
+// organisation's rows.
 
 export const searchTypes = ['meeting', 'decision', 'issue', 'material'] as const;
 export type SearchType = (typeof searchTypes)[number];
@@ -11,6 +12,12 @@ export interface SearchSource {
   doc: string;
   title: string;
   meetingId: string;
+  /**
+   * The table has a btree on (organization_id, created_at, id), so a page of common-word hits is
+   * read in rank order, newest first (src/search/queries.ts). Without one (meetings, materials),
+   * every match is found through the GIN index and sorted.
+   */
+  ordered: boolean;
 }
 
 export const searchSources: Record<SearchType, SearchSource> = {
@@ -19,24 +26,28 @@ export const searchSources: Record<SearchType, SearchSource> = {
     doc: `(coalesce(t.title, '') || E'\\n' || coalesce(t.objective, ''))`,
     title: 't.title',
     meetingId: 't.id',
+    ordered: false,
   },
   decision: {
     table: 'decisions',
     doc: `(coalesce(t.title, '') || E'\\n' || coalesce(t.statement, '') || E'\\n' || coalesce(t.rationale, ''))`,
     title: 't.title',
     meetingId: 't.meeting_id',
+    ordered: true,
   },
   issue: {
     table: 'issues',
     doc: `(coalesce(t.title, '') || E'\\n' || coalesce(t.description, ''))`,
     title: 't.title',
     meetingId: 't.meeting_id',
+    ordered: true,
   },
   material: {
     table: 'materials',
     doc: `(coalesce(t.title, '') || E'\\n' || coalesce(t.file_name, ''))`,
     title: 't.title',
     meetingId: 't.meeting_id',
+    ordered: false,
   },
 };
 

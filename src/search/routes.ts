@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { pageQuery, page } from '../platform/pagination.js';
 import { errorResponses, Id } from '../platform/schemas.js';
 import { searchTypes, snippetOf, type SearchType } from './documents.js';
-import { search } from './queries.js';
+import { cursorKey, search } from './queries.js';
 
 const SearchType = z.enum(searchTypes).meta({ id: 'SearchType' });
 
@@ -13,7 +13,9 @@ export const SearchHit = z
     id: Id,
     title: z.string(),
     snippet: z.string().describe('The text around the first match, on one line.'),
-    rank: z.number().describe('Higher is better: a title match first, then coverage, position and word similarity.'),
+    rank: z
+      .number()
+      .describe('Higher is better: 2 when the query occurs in the title, 1 when only in the other text. Hits are ordered by rank, then newest first (ties by type, then id).'),
     meetingId: Id.nullable().describe('The meeting the hit belongs to (itself for a meeting).'),
   })
   .meta({ id: 'SearchHit' });
@@ -41,12 +43,12 @@ export const searchRoutes: FastifyPluginAsyncZod = async (app) => {
     const { q, limit, cursor } = req.query;
     const types: SearchType[] = req.query.types ?? [...searchTypes];
     const rows = await search(app.db, req.auth.organizationId, { q, types, limit, cursor });
-    return page(req, reply, rows, limit, (r) => [r.rank, r.type, r.id], (r) => ({
+    return page(req, reply, rows, limit, cursorKey, (r) => ({
       type: r.type,
       id: r.id,
       title: r.title,
       snippet: snippetOf(r.doc, q),
-      rank: Number(r.rank),
+      rank: r.tier,
       meetingId: r.meeting_id,
     }));
   });
