@@ -33,7 +33,11 @@ export const materials = pgTable(
     late: boolean().notNull().default(false),
     ...timestamps(),
   },
-  (t) => [index('materials_org_meeting_list_idx').on(t.organizationId, t.meetingId, t.createdAt, t.id)],
+  (t) => [
+    index('materials_org_meeting_list_idx').on(t.organizationId, t.meetingId, t.createdAt, t.id),
+    // Search reads a common word's hits newest first from this order (src/search/queries.ts).
+    index('materials_org_created_idx').on(t.organizationId, t.createdAt, t.id),
+  ],
 );
 
 /**

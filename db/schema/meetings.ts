@@ -79,6 +79,8 @@ export const meetings = pgTable(
     index('meetings_org_status_starts_idx').on(t.organizationId, t.status, t.startsAt),
     index('meetings_org_initiative_starts_idx').on(t.organizationId, t.initiativeId, t.startsAt),
     index('meetings_org_series_starts_idx').on(t.organizationId, t.seriesId, t.startsAt),
+    // Search reads a common word's hits newest first from this order (src/search/queries.ts).
+    index('meetings_org_created_idx').on(t.organizationId, t.createdAt, t.id),
     // One meeting per occurrence of a series: materialising twice (two workers) adds nothing.
     uniqueIndex('meetings_org_series_occurrence_key').on(t.organizationId, t.seriesId, t.originalStartsAt),
   ],

@@ -1,4 +1,6 @@
-// What each searchable type is searched over. `doc` must stay identical (as parsed SQL) to the
+// What each searchable type is searched over. Each table has a btree on
+// (organization_id, created_at, id), from which search reads a common word's hits in rank order.
+// `doc` must stay identical (as parsed SQL) to the
 // expressions indexed by db/migrations/0012_outcomes_search_indexes.sql
 // (trigram and short-gram GIN), or the planner cannot use them and search degrades to a scan of the
 // organisation's rows.
@@ -12,12 +14,6 @@ export interface SearchSource {
   doc: string;
   title: string;
   meetingId: string;
-  /**
-   * The table has a btree on (organization_id, created_at, id), so a page of common-word hits is
-   * read in rank order, newest first (src/search/queries.ts). Without one (meetings, materials),
-   * every match is found through the GIN index and sorted.
-   */
-  ordered: boolean;
 }
 
 export const searchSources: Record<SearchType, SearchSource> = {
@@ -26,28 +22,24 @@ export const searchSources: Record<SearchType, SearchSource> = {
     doc: `(coalesce(t.title, '') || E'\\n' || coalesce(t.objective, ''))`,
     title: 't.title',
     meetingId: 't.id',
-    ordered: false,
   },
   decision: {
     table: 'decisions',
     doc: `(coalesce(t.title, '') || E'\\n' || coalesce(t.statement, '') || E'\\n' || coalesce(t.rationale, ''))`,
     title: 't.title',
     meetingId: 't.meeting_id',
-    ordered: true,
   },
   issue: {
     table: 'issues',
     doc: `(coalesce(t.title, '') || E'\\n' || coalesce(t.description, ''))`,
     title: 't.title',
     meetingId: 't.meeting_id',
-    ordered: true,
   },
   material: {
     table: 'materials',
     doc: `(coalesce(t.title, '') || E'\\n' || coalesce(t.file_name, ''))`,
     title: 't.title',
     meetingId: 't.meeting_id',
-    ordered: false,
   },
 };
 

@@ -107,7 +107,7 @@ function columns(b: Branch): SQL {
 }
 
 /**
- * One type and tier: its first `limit + 1` hits in rank order. With the ordered index, the
+ * One type and tier: its first `limit + 1` hits in rank order. Through the created-order index, the
  * organisation's newest rows (prefixFor) (after the cursor) are read and filtered (`name_f`); only when
  * they hold fewer than `limit + 1` hits is the GIN index asked for every match. The GIN branch
  * checks the organisation as `(…) is true`, which no btree can serve: otherwise the planner, which
@@ -120,7 +120,6 @@ function branchCtes(name: string, b: Branch, s: SearchSource, organizationId: st
   const viaGin = (extraGate: SQL) => sql`select ${columns(b)} from ${sql.raw(s.table)} t
       where ${gate} and ${extraGate} and (t.organization_id = ${organizationId}::uuid) is true and ${indexedMatch(s, q)} and ${b.tierMatch} and ${after}
       order by t.created_at desc, t.id desc limit ${take}`;
-  if (!s.ordered) return [sql`${sql.raw(name)} as (${viaGin(sql`true`)})`];
   const fast = `${name}_f`;
   return [
     sql`${sql.raw(fast)} as (select ${columns(b)} from (

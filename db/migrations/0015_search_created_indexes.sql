@@ -1,0 +1,2 @@
+CREATE INDEX "meetings_org_created_idx" ON "meetings" USING btree ("organization_id","created_at","id");--> statement-breakpoint
+CREATE INDEX "materials_org_created_idx" ON "materials" USING btree ("organization_id","created_at","id");
