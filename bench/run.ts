@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { measure, report, startProcess } from './harness.js';
 import type { BenchContext, Row, Scenario } from './context.js';
+import { createOrganization, insertApiKey } from '../src/access/api-keys.js';
+import { openDatabase } from '../src/platform/database.js';
 import { directory } from './scenarios/directory.js';
 import { meetings } from './scenarios/meetings.js';
 import { search } from './scenarios/search.js';
@@ -45,30 +47,37 @@ async function main() {
   const api = await startProcess(['src/server.ts'], env, '/readyz');
   const bare = await startProcess(['bench/bare-server.ts'], env, '/healthz');
   const sql = postgres(db.url, { max: 4, onnotice: () => {} });
+  const app = openDatabase(db.url, { max: 1 });
   try {
-    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-    const post = async (path: string, body: unknown) => {
+    const poster = (headers: Record<string, string>) => async (path: string, body: unknown) => {
       const res = await fetch(api.url + path, { method: 'POST', headers, body: JSON.stringify(body) });
       if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
       return res.json();
     };
-    const [{ organization_id }] = await sql`select organization_id from api_keys limit 1`;
-    const probe = await post('/v1/departments', { name: 'Baseline', code: 'BASE' });
+    const bearer = (secret: string) => ({ authorization: `Bearer ${secret}`, 'content-type': 'application/json' });
+    const probe = await poster(bearer(key))('/v1/departments', { name: 'Baseline', code: 'BASE' });
     await measure('warm-up', { url: `${bare.url}/bare/departments/${probe.id}`, duration: 2 });
     const baseline = await measure('bare GET by primary key (baseline)', { url: `${bare.url}/bare/departments/${probe.id}` });
-    const ctx: BenchContext = { api: api.url, bare: bare.url, key, headers, sql, databaseUrl: db.url, organizationId: organization_id, baseline, post };
     const rows: Row[] = [baseline];
     process.stdout.write(`Liaison benchmark, ${new Date().toISOString()}, node ${process.version}\n`);
     for (const [name, scenario] of Object.entries(scenarios)) {
       if (wanted.length ? !wanted.includes(name) : OPT_IN.has(name)) continue;
+      // Each scenario works in an organisation of its own, so no scenario's data set weighs on another's figures.
+      const org = await createOrganization(app.db, `bench-${name}-${Date.now()}`);
+      const { secret } = await insertApiKey(app.db, org.id, { name: 'bench', scopes: ['admin'] });
+      const headers = bearer(secret);
+      const ctx: BenchContext = { api: api.url, bare: bare.url, key: secret, headers, sql, databaseUrl: db.url, organizationId: org.id, baseline, post: poster(headers) };
       rows.push(...(await scenario(ctx)));
     }
     report(rows);
   } finally {
     await sql.end();
+    await app.close();
     await api.stop();
     await bare.stop();
-    await db.drop();
+    // BENCH_KEEP_DATABASE=1 keeps the data set for EXPLAIN and profiling.
+    if (process.env.BENCH_KEEP_DATABASE) process.stdout.write(`database kept: ${db.url}\n`);
+    else await db.drop();
   }
 }
 
