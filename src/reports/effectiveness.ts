@@ -48,6 +48,10 @@ function effectivenessSql(q: EffectivenessQuery): SQL {
       ? sql`union select department_id from initiative_departments where organization_id = ${org} and initiative_id = ${q.initiativeId}::uuid`
       : sql``,
   ];
+  // The per-meeting counts (`c`) summed over a scope's meetings.
+  const meetingCounts = sql`coalesce(sum(c.materials), 0)::int as shared, coalesce(sum(c.on_time), 0)::int as on_time,
+    coalesce(sum(c.discussed), 0)::int as discussed, coalesce(sum(c.deferred), 0)::int as deferred,
+    coalesce(sum(c.decisions), 0)::int as decisions`;
   return sql`
 with
 m as materialized (
@@ -110,11 +114,7 @@ f_departments as (
     -- The median of each department's lead times, from an array per department, so that the pairs
     -- are hashed into one group per department instead of being sorted by department.
     (select percentile_cont(0.5) within group (order by h) from unnest(array_agg(md.lead_hours) filter (where md.invited)) h) as lead_hours,
-    coalesce(sum(c.materials), 0)::int as shared,
-    coalesce(sum(c.on_time), 0)::int as on_time,
-    coalesce(sum(c.discussed), 0)::int as discussed,
-    coalesce(sum(c.deferred), 0)::int as deferred,
-    coalesce(sum(c.decisions), 0)::int as decisions
+    ${meetingCounts}
   from md left join c on c.meeting_id = md.meeting_id
   where md.department_id is not null
   group by md.department_id
@@ -124,11 +124,7 @@ f_meetings as (
     count(*) filter (where m.held)::int as held,
     count(*) filter (where m.cancelled)::int as cancelled,
     percentile_cont(0.5) within group (order by m.lead_hours) filter (where m.invited) as lead_hours,
-    coalesce(sum(c.materials), 0)::int as shared,
-    coalesce(sum(c.on_time), 0)::int as on_time,
-    coalesce(sum(c.discussed), 0)::int as discussed,
-    coalesce(sum(c.deferred), 0)::int as deferred,
-    coalesce(sum(c.decisions), 0)::int as decisions
+    ${meetingCounts}
   from m left join c on c.meeting_id = m.id
   union all`}
   select * from f_departments
