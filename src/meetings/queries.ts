@@ -94,14 +94,16 @@ export function participantJson() {
 /**
  * The xmins of every row the detail is rendered from: the meeting, its participants and their
  * people, its agenda items and materials (see RenderCache). Read by index, without building JSON.
+ * The lists are not sorted: equal strings still mean equal sets of row versions, and an order
+ * that changed with the plan would only cost a render.
  */
 const detailFingerprint = sql<string>`meetings.xmin::text
-  || '|' || coalesce((select string_agg(mp.xmin::text || '.' || p.xmin::text, ',' order by mp.person_id)
+  || '|' || coalesce((select string_agg(mp.xmin::text || '.' || p.xmin::text, ',')
        from meeting_participants mp join people p on p.id = mp.person_id and p.organization_id = mp.organization_id
        where mp.organization_id = meetings.organization_id and mp.meeting_id = meetings.id), '')
-  || '|' || coalesce((select string_agg(ai.xmin::text, ',' order by ai.id) from agenda_items ai
+  || '|' || coalesce((select string_agg(ai.xmin::text, ',') from agenda_items ai
        where ai.organization_id = meetings.organization_id and ai.meeting_id = meetings.id), '')
-  || '|' || coalesce((select string_agg(mt.xmin::text, ',' order by mt.id) from materials mt
+  || '|' || coalesce((select string_agg(mt.xmin::text, ',') from materials mt
        where mt.organization_id = meetings.organization_id and mt.meeting_id = meetings.id), '')`;
 
 const byOrgAndId = and(eq(meetings.organizationId, sql.placeholder('org')), eq(meetings.id, sql.placeholder('id')));
@@ -127,10 +129,10 @@ const detailStatement = preparedPerHandle((db) =>
     .prepare('meeting_detail_json'),
 );
 
-const detailCaches = preparedPerHandle(() => new RenderCache<{ json: string }>(32 * 1024 * 1024));
+const detailCaches = preparedPerHandle(() => new RenderCache<{ json: Buffer }>(32 * 1024 * 1024));
 
 /** The meeting detail (MeetingDetail) as JSON text and its version, rendered again only when a row it shows changed. */
-export async function meetingDetailText(db: Database['db'], organizationId: string, id: string): Promise<{ json: string; version: number }> {
+export async function meetingDetailText(db: Database['db'], organizationId: string, id: string): Promise<{ json: Buffer; version: number }> {
   const [current] = await fingerprintStatement(db).execute({ org: organizationId, id });
   if (!current) throw new NotFound('Meeting');
   const cache = detailCaches(db);
@@ -138,7 +140,8 @@ export async function meetingDetailText(db: Database['db'], organizationId: stri
   if (hit) return { json: hit.json, version: current.version };
   const [row] = await detailStatement(db).execute({ org: organizationId, id });
   if (!row) throw new NotFound('Meeting');
-  const json = compactJson(row.json);
+  // Kept encoded: every answer from the cache is then sent without encoding it again.
+  const json = Buffer.from(compactJson(row.json));
   cache.set(id, row.fingerprint, { json });
   return { json, version: row.version };
 }

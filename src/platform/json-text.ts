@@ -21,8 +21,8 @@ export const compactJson = (text: string): string => JSON.stringify(JSON.parse(t
 
 const sentAsText = new WeakSet<FastifyReply>();
 
-/** Sends JSON text PostgreSQL rendered for the route's response schema. */
-export function sendJsonText(reply: FastifyReply, text: string): FastifyReply {
+/** Sends JSON text PostgreSQL rendered for the route's response schema (a Buffer when cached encoded). */
+export function sendJsonText(reply: FastifyReply, text: string | Buffer): FastifyReply {
   sentAsText.add(reply);
   return reply.type('application/json; charset=utf-8').send(text);
 }
@@ -30,10 +30,11 @@ export function sendJsonText(reply: FastifyReply, text: string): FastifyReply {
 /** Checks every JSON-text answer against the route's response schema (tests turn this on). */
 export function verifyJsonText(app: FastifyInstance) {
   app.addHook('onSend', async (req, reply, payload) => {
-    if (!sentAsText.has(reply) || typeof payload !== 'string') return payload;
+    if (!sentAsText.has(reply)) return payload;
+    if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) throw new Error(`${req.routeOptions.url}: JSON text became a stream`);
     const schema = (req.routeOptions.schema?.response as Record<number, z.ZodType> | undefined)?.[reply.statusCode];
     if (!schema) throw new Error(`${req.routeOptions.url} sent JSON text for ${reply.statusCode} without a response schema`);
-    const body = JSON.parse(payload) as unknown;
+    const body = JSON.parse(payload.toString()) as unknown;
     const parsed = schema.safeParse(body);
     if (!parsed.success || !isDeepStrictEqual(parsed.data, body)) {
       throw new Error(`${req.routeOptions.url}: JSON rendered in SQL does not match the response schema: ${parsed.error?.message ?? 'fields differ after parsing'}`);

@@ -7,9 +7,9 @@
  * PostgreSQL for the fingerprint alone (index lookups, no JSON building), and renders only on a
  * miss, in one statement that returns the JSON with the fingerprint it was rendered from.
  *
- * Bounded by the total length of what it holds; the oldest entries go first.
+ * Bounded by the total length of what it holds (characters or bytes); the oldest entries go first.
  */
-export class RenderCache<T extends { json: string }> {
+export class RenderCache<T extends { json: string | Buffer }> {
   private readonly entries = new Map<string, { fingerprint: string; value: T }>();
   private chars = 0;
 
