@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import type { Measured } from './harness.js';
+import type { Measured, MeasureOptions } from './harness.js';
 
 export interface BenchContext {
   /** The API server under test. */
@@ -13,6 +13,11 @@ export interface BenchContext {
   organizationId: string;
   /** Requests/s of the bare route, measured at the start of the same run. */
   baseline: Measured;
+  /**
+   * Measures the bare route again, then `opts` right after it, and answers the row with the ratio
+   * of their throughputs: both under the same conditions of the machine.
+   */
+  againstBare(name: string, opts: MeasureOptions, target: string): Promise<Row>;
   post(path: string, body: unknown): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 

@@ -11,7 +11,9 @@ export interface Measured {
   non2xx: number;
 }
 
-export async function measure(name: string, opts: autocannon.Options): Promise<Measured> {
+export type MeasureOptions = autocannon.Options;
+
+export async function measure(name: string, opts: MeasureOptions): Promise<Measured> {
   const result = await autocannon({ connections: 32, duration: 10, ...opts });
   return {
     name,
@@ -23,10 +25,10 @@ export async function measure(name: string, opts: autocannon.Options): Promise<M
   };
 }
 
-export function report(rows: (Measured & { ratio?: number; target?: string })[]) {
+export function report(rows: (Measured & { ratio?: number; target?: string; note?: string })[]) {
   const line = (r: (typeof rows)[number]) =>
     `${r.name.padEnd(48)} ${r.requestsPerSec.toFixed(0).padStart(8)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms` +
-    `  errors ${r.errors + r.non2xx}${r.ratio !== undefined ? `  ratio ${r.ratio.toFixed(2)}` : ''}${r.target ? `  (target ${r.target})` : ''}`;
+    `  errors ${r.errors + r.non2xx}${r.ratio !== undefined ? `  ratio ${r.ratio.toFixed(2)}` : ''}${r.target ? `  (target ${r.target})` : ''}${r.note ? `  ${r.note}` : ''}`;
   for (const r of rows) process.stdout.write(`${line(r)}\n`);
 }
 
