@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 // Every setting the service reads, parsed once at start. A wrong value stops the process with a
@@ -30,6 +31,7 @@ const EnvSchema = z.object({
   LIAISON_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   LIAISON_HANDLER_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   LIAISON_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  LIAISON_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).optional(),
   /** Checks JSON rendered in SQL against the response schema on every answer (tests; costs CPU). */
   LIAISON_VERIFY_JSON_TEXT: z.enum(['true', 'false']).default('false'),
 });
@@ -54,6 +56,7 @@ export interface Config {
   handlerTimeoutMs: number;
   eventRetentionDays: number;
   verifyJsonText: boolean;
+  dbPoolSize: number;
 }
 
 export class ConfigError extends Error {}
@@ -87,5 +90,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     handlerTimeoutMs: e.LIAISON_HANDLER_TIMEOUT_MS,
     eventRetentionDays: e.LIAISON_EVENT_RETENTION_DAYS,
     verifyJsonText: e.LIAISON_VERIFY_JSON_TEXT === 'true',
+    // About twice the cores plus one (the usual sizing for a database on this machine): fewer
+    // connections than callers lets postgres.js pipeline queries, which costs fewer system calls
+    // and wake-ups than one connection per query.
+    dbPoolSize: e.LIAISON_DB_POOL_SIZE ?? Math.min(10, 2 * availableParallelism() + 1),
   };
 }
