@@ -5,19 +5,12 @@ import { connect, createServer, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { createTestDatabase } from './db.js';
+import { freePort } from './helpers/free-port.js';
 import { startReceiver, type Receiver } from './helpers/webhook-receiver.js';
 
 // `kill -9` of the whole server (API and worker in one process) after a change committed and
 // before its webhooks were delivered: a new process on the same database delivers them, once
 // per endpoint, signed so that a Standard Webhooks receiver verifies them.
-
-async function freePort() {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,9 +1,22 @@
 import { uniq, type Caller } from './helpers.js';
 
-export async function person(api: Caller, name: string, departmentId?: string) {
+export async function person(api: Caller, name: string, departmentId: string | null = null) {
   const res = await api.post('/v1/people', { name, email: `${uniq(name.toLowerCase().replace(/\W/g, ''))}@example.com`, departmentId });
   if (res.status !== 201) throw new Error(`person: ${res.status} ${res.text}`);
-  return res.body as { id: string; name: string; email: string };
+  return res.body as { id: string; name: string; email: string; departmentId: string | null };
+}
+
+/** The end-to-end scenarios' cast: three departments and people from each. */
+export async function crossDepartmentCast(api: Caller) {
+  const dept = async (name: string) => (await api.post('/v1/departments', { name, code: uniq(name.slice(0, 3)).slice(0, 30) })).body.id as string;
+  const [sales, ops, finance] = [await dept('Sales'), await dept('Operations'), await dept('Finance')];
+  return {
+    sales, ops, finance,
+    chair: await person(api, 'Mei Chen', sales),
+    notes: await person(api, 'Omar Haddad', ops),
+    presenter: await person(api, 'Fiona Berg', finance),
+    sales2: await person(api, 'Sam Price', sales),
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { buildTestApp, uniq } from './helpers.js';
-import { eventsOf, parseIcs, person } from './meetings-helpers.js';
+import { buildTestApp } from './helpers.js';
+import { crossDepartmentCast, eventsOf, parseIcs, person } from './meetings-helpers.js';
 import { meetingEventTypes } from '../src/meetings/events.js';
 
 // The end-to-end walk: a weekly cross-department series from first draft to one cancelled
@@ -8,12 +8,7 @@ import { meetingEventTypes } from '../src/meetings/events.js';
 // the materials module's tests).
 t.test('a weekly cross-department series, end to end', async (t) => {
   const api = await buildTestApp(t);
-  const dept = async (name: string) => (await api.post('/v1/departments', { name, code: uniq(name.slice(0, 3)).slice(0, 30) })).body.id as string;
-  const [sales, ops, finance] = [await dept('Sales'), await dept('Operations'), await dept('Finance')];
-  const chair = await person(api, 'Mei Chen', sales);
-  const notes = await person(api, 'Omar Haddad', ops);
-  const presenter = await person(api, 'Fiona Berg', finance);
-  const sales2 = await person(api, 'Sam Price', sales);
+  const { sales, ops, finance, chair, notes, presenter, sales2 } = await crossDepartmentCast(api);
   const optional = await person(api, 'Olga Ivanova', ops);
 
   // 2031-03-03 is a Monday; 10:00 in Berlin is 09:00Z until DST starts on 2031-03-30.

@@ -13,11 +13,7 @@ export async function department(api: Caller, name: string) {
   return res.body as { id: string; name: string };
 }
 
-export async function person(api: Caller, name: string, departmentId: string | null = null) {
-  const res = await api.post('/v1/people', { name, email: `${uniq('p')}@example.com`, departmentId });
-  if (res.status !== 201) throw new Error(`person: ${res.status} ${res.text}`);
-  return res.body as { id: string; name: string; email: string; departmentId: string | null };
-}
+export { person } from './meetings-helpers.js';
 
 export type MeetingStatus = 'draft' | 'scheduled' | 'in_progress' | 'completed' | 'cancelled';
 export interface MeetingOpts {

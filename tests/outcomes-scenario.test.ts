@@ -1,6 +1,7 @@
 import t from 'tap';
-import { buildTestApp, uniq } from './helpers.js';
-import { eventsOf, person } from './outcomes-helpers.js';
+import { buildTestApp } from './helpers.js';
+import { eventsOf } from './outcomes-helpers.js';
+import { crossDepartmentCast } from './meetings-helpers.js';
 import { scanOverdueIssues } from '../src/issues/overdue-scan.js';
 import { decisionEventTypes } from '../src/decisions/events.js';
 import { issueEventTypes } from '../src/issues/events.js';
@@ -11,12 +12,7 @@ import { minutesEventTypes } from '../src/minutes/events.js';
 // follow-up is scheduled with what was left open, and an issue nobody resolves becomes overdue.
 t.test('a launch meeting from start to follow-up and an overdue issue, end to end', async (t) => {
   const api = await buildTestApp(t);
-  const dept = async (name: string) => (await api.post('/v1/departments', { name, code: uniq(name.slice(0, 3)).slice(0, 30) })).body.id as string;
-  const [sales, ops, finance] = [await dept('Sales'), await dept('Operations'), await dept('Finance')];
-  const chair = await person(api, 'Mei Chen', sales);
-  const notes = await person(api, 'Omar Haddad', ops);
-  const presenter = await person(api, 'Fiona Berg', finance);
-  const sales2 = await person(api, 'Sam Price', sales);
+  const { sales, ops, finance, chair, notes, presenter, sales2 } = await crossDepartmentCast(api);
   const ok = (res: { status: number; text: string }, status = 200) => t.equal(res.status, status, res.text.slice(0, 300));
 
   // A previous meeting decided who carries the budget.

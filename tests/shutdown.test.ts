@@ -1,18 +1,10 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { createTestDatabase } from './db.js';
-
-async function freePort() {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
+import { freePort } from './helpers/free-port.js';
 
 t.test('SIGTERM lets an in-flight request finish, serves nothing new, and exits 0', async (t) => {
   const testDb = await createTestDatabase();

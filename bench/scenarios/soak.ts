@@ -1,6 +1,7 @@
 import autocannon from 'autocannon';
 import { createServer, type Server } from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
+import { insertWordIssues } from '../vocabulary.js';
 import type { BenchContext, Row, Scenario } from '../context.js';
 
 // Soak: a mixed workload (70 % reads, 20 % writes, 10 % searches; every write emits an event that
@@ -68,15 +69,8 @@ async function seed(ctx: BenchContext) {
     meetings.push(m.id);
   }
   // Searchable rows, as the search scenario builds them but fewer (the soak also writes its own).
-  await ctx.sql`
-    with words(w) as (values ('budget'),('quarterly'),('hiring'),('supplier'),('预算'),('跨部门'),('季度计划'),('招聘'),('供应商'),('risk'),('launch'),('合规'))
-    insert into issues (organization_id, title, description, kind, priority, status, owner_id)
-    select ${ctx.organizationId},
-           'Soak issue ' || g || ' ' || (select w from words offset (g % 12) limit 1) || ' ' || (select w from words offset ((g / 12) % 12) limit 1),
-           'Follow up on the ' || (select w from words offset ((g / 7) % 12) limit 1) || ' discussion, item ' || g,
-           'action', 'normal', 'open', ${people[0]!}
-    from generate_series(1, 10000) g`;
-  await ctx.sql`analyze issues`;
+  await insertWordIssues(ctx.sql, ctx.organizationId, people[0]!, 10_000, 'Soak issue');
+  await ctx.sql`vacuum analyze issues`;
   const issues = (await ctx.sql<{ id: string }[]>`select id from issues where organization_id = ${ctx.organizationId} limit 500`).map((r) => r.id);
   return { people, departments, meetings, issues };
 }
