@@ -74,6 +74,8 @@ t.test('configuration errors name the variable', async (t) => {
   t.throws(() => loadConfig({ LIAISON_BOOTSTRAP_KEY: 'short' }), /LIAISON_BOOTSTRAP_KEY/);
   t.match(loadConfig({}), { port: 3000, role: 'all', rateLimit: { max: 1200, timeWindowMs: 60000 } });
   t.throws(() => loadConfig({ LIAISON_DB_POOL_SIZE: '1' }), /LIAISON_DB_POOL_SIZE/);
+  t.throws(() => loadConfig({ LIAISON_VERIFY_JSON_TEXT: 'yes' }), /LIAISON_VERIFY_JSON_TEXT/);
+  t.equal(loadConfig({}).verifyJsonText, false, 'off unless asked for');
   t.equal(loadConfig({ LIAISON_DB_POOL_SIZE: '12' }).dbPoolSize, 12);
   const { availableParallelism } = await import('node:os');
   t.equal(loadConfig({}).dbPoolSize, Math.min(10, 2 * availableParallelism() + 1), 'twice the cores plus one by default');

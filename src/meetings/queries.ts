@@ -59,7 +59,7 @@ export function assertMeetingEditable(meeting: Pick<MeetingRow, 'status'>): void
 }
 
 /** Sum of agenda time boxes per meeting, in one query. */
-export async function agendaMinutesOf(db: DbOrTx, organizationId: string, meetingIds: string[]): Promise<Map<string, number>> {
+async function agendaMinutesOf(db: DbOrTx, organizationId: string, meetingIds: string[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   if (meetingIds.length === 0) return out;
   const rows = await db
