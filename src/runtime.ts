@@ -21,7 +21,7 @@ export async function openRuntime(config: Config, log: (msg: string) => void, op
     url = embedded.url;
     stopEmbedded = () => embedded.stop();
   }
-  const database = openDatabase(url, { max: opts.poolSize ?? config.dbPoolSize });
+  const database = openDatabase(url, { max: opts.poolSize ?? config.dbPoolSize, uploads: { max: config.uploadConcurrency, timeoutMs: config.uploadTimeoutMs } });
   try {
     await runMigrations(database);
   } catch (err) {

@@ -3,6 +3,8 @@ import multipart from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ChangeRecorder } from '../platform/changes.js';
+import type { Pool } from '../platform/database.js';
+import { deadlineSignal } from '../platform/deadline.js';
 import { BadRequest, HttpProblem } from '../platform/errors.js';
 import { checkIfMatch, setEtag } from '../platform/etag.js';
 import { mutate } from '../platform/mutation.js';
@@ -13,7 +15,7 @@ import { contentDisposition } from './content-type.js';
 import { addVersion, assertKind, assertMeetingOpen, createMaterial, deleteMaterial, findMaterial, findMaterialMeeting, findVersion, listMaterials, listVersions, toApiMaterial, toApiVersion, updateMaterial, type Content } from './materials.js';
 import { Acknowledgement, ContentQuery, Material, MaterialPatch, MaterialVersion, NewAcknowledgement, NewLinkMaterial, NewLinkVersion, jsonOrForm, parseUploadFields, refuseFields, uploadForm, versionForm } from './schemas.js';
 import { fileStream } from './storage.js';
-import { MAX_FIELDS, MultipartUpload } from './upload.js';
+import { MAX_FIELDS, MultipartUpload, UploadSlots } from './upload.js';
 
 const meetingParams = z.object({ meetingId: Id });
 const materialParams = z.object({ materialId: Id });
@@ -44,29 +46,44 @@ function notModified(req: FastifyRequest, etag: string): boolean {
   });
 }
 
-export const materialRoutes: FastifyPluginAsyncZod = async (app) => {
+/** `uploads`: the pool that file uploads run on, never the one every other request needs. */
+export const materialRoutes: FastifyPluginAsyncZod<{ uploads: Pool }> = async (app, { uploads }) => {
   const maxBytes = app.config.materialMaxBytes;
   // Registered here so that only these routes accept multipart bodies; parts are streamed, never
   // attached to the body, and the limits below are applied again per request.
   await app.register(multipart, { limits: { fileSize: maxBytes, files: 1, fields: MAX_FIELDS, parts: MAX_FIELDS + 1 } });
 
-  /** Runs an upload's write: the file is streamed into storage inside the transaction. */
-  const upload = <T>(req: FastifyRequest, reply: FastifyReply, status: number, fn: (u: MultipartUpload, rec: ChangeRecorder) => Promise<T>) => {
-    const u = new MultipartUpload(req, maxBytes);
-    return mutate(req, reply, status, (rec) => fn(u, rec), { fingerprint: () => u.fingerprint() });
+  const slots = new UploadSlots(uploads.max);
+  /**
+   * Runs an upload's write: the file is streamed into storage inside a transaction of the uploads'
+   * pool, in one of its slots (503 when none is free). Null when the request passed its deadline:
+   * it was answered 503 then, and its transaction rolled back.
+   */
+  const upload = async <T>(req: FastifyRequest, reply: FastifyReply, status: number, fn: (u: MultipartUpload, rec: ChangeRecorder) => Promise<T>): Promise<T | null> => {
+    const release = slots.take();
+    const signal = deadlineSignal(req);
+    const u = new MultipartUpload(req, maxBytes, signal);
+    try {
+      return await mutate(req, reply, status, (rec) => fn(u, rec), { fingerprint: () => u.fingerprint(), db: uploads.db });
+    } catch (err) {
+      if (signal.aborted) return null;
+      throw err;
+    } finally {
+      release();
+    }
   };
   const fileContent = (u: MultipartUpload): Content => ({ kind: 'file', ...u.file! });
 
-  // Uploads stream up to LIAISON_MATERIAL_MAX_BYTES; give them the request-receive time-out rather
-  // than the general handler deadline (a 25 MiB file on a slow link takes longer than 20 s).
-  const uploadConfig = { deadlineMs: Math.max(app.config.handlerTimeoutMs, app.config.requestTimeoutMs) };
+  // Uploads stream up to LIAISON_MATERIAL_MAX_BYTES, so they get the longer upload deadline, and
+  // are aborted when it passes (see platform/deadline.ts).
+  const uploadConfig = { deadlineMs: app.config.uploadTimeoutMs, streamsBody: true };
   app.post('/v1/meetings/:meetingId/materials', {
     config: uploadConfig,
     onRequest: jsonOrMultipart,
     schema: {
       operationId: 'createMaterial', tags, summary: 'Share a pre-read: a link (JSON) or a file (multipart/form-data)',
       description:
-        'A link as `application/json`, or a file as `multipart/form-data` with a `file` part and optional `title`, `agendaItemId` and `required` fields. Files are limited to `LIAISON_MATERIAL_MAX_BYTES` (413 beyond); an empty file is 400. `late` is set when shared after the meeting\'s `materialsDueAt`; sharing after the invitations went out emits `material.shared`. A cancelled or completed meeting refuses new materials (409).',
+        'A link as `application/json`, or a file as `multipart/form-data` with a `file` part and optional `title`, `agendaItemId` and `required` fields. Files are limited to `LIAISON_MATERIAL_MAX_BYTES` (413 beyond); an empty file is 400. `late` is set when shared after the meeting\'s `materialsDueAt`; sharing after the invitations went out emits `material.shared`. An `agendaItemId` that is not on this meeting\'s agenda is 400; a cancelled or completed meeting refuses new materials (409). A file is refused with 503 and `Retry-After` while the server is already receiving `LIAISON_UPLOAD_CONCURRENCY` uploads, and answered 503 if it has not fully arrived by the upload deadline (nothing is stored then).',
       params: meetingParams,
       // A multipart body is read in the handler as a stream, so validation sees it as null.
       body: jsonOrForm(NewLinkMaterial, 'NewLinkMaterial', uploadForm),
@@ -91,19 +108,30 @@ export const materialRoutes: FastifyPluginAsyncZod = async (app) => {
           assertMeetingOpen(meeting);
           return createMaterial(rec, meeting, { title: fields.title ?? u.file!.fileName, agendaItemId: fields.agendaItemId, required: fields.required, content: fileContent(u) });
         });
+    if (!material) return;
     setEtag(reply, material);
     return material;
   });
 
   app.get('/v1/meetings/:meetingId/materials', {
-    schema: { operationId: 'listMaterials', tags, summary: 'List a meeting\'s materials', params: meetingParams, querystring: z.object(pageQuery), response: { 200: listOf(Material), ...errorResponses } },
+    schema: {
+      operationId: 'listMaterials', tags, summary: 'List a meeting\'s materials',
+      description:
+        'The meeting\'s materials, oldest first, each with its kind, current version, size, SHA-256, `required` flag, `late` and when it was shared. An unknown meeting is 404.',
+      params: meetingParams, querystring: z.object(pageQuery), response: { 200: listOf(Material), ...errorResponses },
+    },
   }, async (req, reply) => {
     const rows = await listMaterials(app.db, req.auth.organizationId, req.params.meetingId, req.query);
     return page(req, reply, rows, req.query.limit, createdKey, toApiMaterial);
   });
 
   app.get('/v1/materials/:materialId', {
-    schema: { operationId: 'getMaterial', tags, summary: 'Get a material', params: materialParams, response: { 200: Material, ...errorResponses } },
+    schema: {
+      operationId: 'getMaterial', tags, summary: 'Get a material',
+      description:
+        'Returns one material with its `ETag`. An unknown id, or another organisation\'s, is 404.',
+      params: materialParams, response: { 200: Material, ...errorResponses },
+    },
   }, async (req, reply) => {
     const material = toApiMaterial(await findMaterial(app.db, req.auth.organizationId, req.params.materialId));
     setEtag(reply, material);
@@ -111,13 +139,23 @@ export const materialRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.patch('/v1/materials/:materialId', {
-    schema: { operationId: 'updateMaterial', tags, summary: 'Update a material\'s title, agenda item or required flag', params: materialParams, body: MaterialPatch, response: { 200: Material, ...errorResponses } },
+    schema: {
+      operationId: 'updateMaterial', tags, summary: 'Update a material\'s title, agenda item or required flag',
+      description:
+        'Changes a material\'s title, agenda item or `required` flag. Refuses an `agendaItemId` that is not on the same meeting\'s agenda (400), a cancelled or completed meeting (409) and a stale `If-Match` (412).',
+      params: materialParams, body: MaterialPatch, response: { 200: Material, ...errorResponses },
+    },
   }, async (req, reply) => {
     return mutate(req, reply, 200, (rec) => updateMaterial(rec, req.params.materialId, req.body, (v) => checkIfMatch(req, v)));
   });
 
   app.delete('/v1/materials/:materialId', {
-    schema: { operationId: 'deleteMaterial', tags, summary: 'Delete a material with all its versions', params: materialParams, response: { 204: z.undefined().describe('Deleted'), ...errorResponses } },
+    schema: {
+      operationId: 'deleteMaterial', tags, summary: 'Delete a material with all its versions',
+      description:
+        'Deletes a material with all its versions. Refused once the meeting is cancelled or completed (409); a stale `If-Match` is 412, an unknown material 404.',
+      params: materialParams, response: { 204: z.undefined().describe('Deleted'), ...errorResponses },
+    },
   }, async (req, reply) => {
     await mutate(req, reply, 204, (rec) => deleteMaterial(rec, req.params.materialId, (v) => checkIfMatch(req, v)));
     return reply.send(undefined);
@@ -127,7 +165,7 @@ export const materialRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       operationId: 'downloadMaterial', tags, summary: 'Download a file material\'s bytes',
       description:
-        'Streams the stored bytes of the current version (or `?version=N`) with `ETag` (the SHA-256 in quotes), the stored `Content-Type` and `Content-Disposition: attachment` carrying the file name (RFC 6266, UTF-8 via `filename*`). `If-None-Match` with that ETag answers 304. A link material has no bytes: 409 (fetch its `url`).',
+        'Streams the stored bytes of the current version (or `?version=N`) with `ETag` (the SHA-256 in quotes), the stored `Content-Type` and `Content-Disposition: attachment` carrying the file name (RFC 6266, UTF-8 via `filename*`). `If-None-Match` with that ETag answers 304. A link material has no bytes: 409 (fetch its `url`). An unknown material or version is 404.',
       params: materialParams,
       querystring: ContentQuery,
       response: {
@@ -156,7 +194,12 @@ export const materialRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/materials/:materialId/versions', {
-    schema: { operationId: 'listMaterialVersions', tags, summary: 'List a material\'s content versions, oldest first', params: materialParams, querystring: z.object(pageQuery), response: { 200: listOf(MaterialVersion), ...errorResponses } },
+    schema: {
+      operationId: 'listMaterialVersions', tags, summary: 'List a material\'s content versions, oldest first',
+      description:
+        'Every content version of a material, oldest first, each with its number, size, SHA-256, content type and file name or URL, and when it was shared. An unknown material is 404.',
+      params: materialParams, querystring: z.object(pageQuery), response: { 200: listOf(MaterialVersion), ...errorResponses },
+    },
   }, async (req, reply) => {
     const rows = await listVersions(app.db, req.auth.organizationId, req.params.materialId, req.query);
     return page(req, reply, rows, req.query.limit, (r) => [r.contentVersion], toApiVersion);
@@ -168,7 +211,7 @@ export const materialRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       operationId: 'createMaterialVersion', tags, summary: 'Share a new version of a material',
       description:
-        'A link material takes JSON `{ "url": … }`; a file material takes `multipart/form-data` with a `file` part (409 for the other kind). Earlier versions stay readable (`GET …/content?version=N`). Emits `material.shared` when the meeting\'s invitations are out.',
+        'A link material takes JSON `{ "url": … }`; a file material takes `multipart/form-data` with a `file` part (409 for the other kind). Earlier versions stay readable (`GET …/content?version=N`). Emits `material.shared` when the meeting\'s invitations are out. Refused once the meeting is cancelled or completed (409). Uploads are refused (503 with `Retry-After`) as for `createMaterial`.',
       params: materialParams,
       body: jsonOrForm(NewLinkVersion, 'NewLinkVersion', versionForm),
       response: { 201: Material, ...errorResponses },
@@ -195,6 +238,7 @@ export const materialRoutes: FastifyPluginAsyncZod = async (app) => {
           refuseFields(u.fields);
           return addVersion(rec, current, meeting, fileContent(u));
         });
+    if (!material) return;
     setEtag(reply, material);
     return material;
   });
@@ -202,7 +246,8 @@ export const materialRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/materials/:materialId/acknowledgements', {
     schema: {
       operationId: 'acknowledgeMaterial', tags, summary: 'Record that a person has read a material',
-      description: 'Once per person and version: the first record answers 201, a repeat 200 with the same record.',
+      description:
+        'Records that a person has read a version of the material (the current one unless `contentVersion` is given). Once per person and version: the first record answers 201, a repeat 200 with the same record. Refuses a `personId` that names no person of the organisation and a `contentVersion` the material does not have (400); an unknown material is 404.',
       params: materialParams, body: NewAcknowledgement, response: { 200: Acknowledgement, 201: Acknowledgement, ...errorResponses },
     },
   }, async (req, reply) => {
@@ -219,6 +264,8 @@ export const materialRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/materials/:materialId/acknowledgements', {
     schema: {
       operationId: 'listMaterialAcknowledgements', tags, summary: 'Who has read a material',
+      description:
+        'Who has read a material and which version, in the order they acknowledged it; `contentVersion` keeps one version. An unknown material is 404.',
       params: materialParams,
       querystring: z.object({ ...pageQuery, contentVersion: z.coerce.number().int().min(1).max(1_000_000).optional().describe('Only acknowledgements of this version.') }),
       response: { 200: listOf(Acknowledgement), ...errorResponses },

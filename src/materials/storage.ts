@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type postgres from 'postgres';
-import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, lt } from 'drizzle-orm';
 import { materialFileChunks, materialFiles } from '../../db/schema/index.js';
 import type { Db, Tx } from '../platform/database.js';
 import { HttpProblem } from '../platform/errors.js';
@@ -79,17 +79,16 @@ const COPY_TRAILER = Buffer.from([0xff, 0xff]);
  * Streams an upload into a new stored file inside the caller's transaction. The pieces go through
  * one binary COPY: bytes travel as they are, where query parameters would turn each piece into a
  * hex string twice its size plus several copies (see bench/materials-rss.ts for the difference).
+ * The COPY lasts as long as the client takes to send the file; `signal` (the request's deadline)
+ * ends it sooner, and the uploads' pool bounds it on the server's side as well (database.ts).
  */
-export async function storeFile(tx: Tx, organizationId: string, stream: AsyncIterable<Buffer> & { truncated?: boolean }, maxBytes: number) {
+export async function storeFile(tx: Tx, organizationId: string, stream: AsyncIterable<Buffer> & { truncated?: boolean }, maxBytes: number, signal: AbortSignal) {
+  signal.throwIfAborted();
   const [file] = await tx.insert(materialFiles).values({ organizationId }).returning({ id: materialFiles.id });
   const fileId = file!.id;
-  // The COPY lasts as long as the client takes to send the file, which the pool's statement_timeout
-  // would cut short; a stalled client is ended by the HTTP request timeout instead, which closes
-  // the stream and so ends the COPY.
-  await tx.execute(sql`set local statement_timeout = '10min'`);
   const copy = await rawClient(tx)`copy material_file_chunks (organization_id, file_id, seq, data) from stdin with (format binary)`.writable();
   const send = async (chunk: Buffer) => {
-    if (!copy.write(chunk)) await once(copy, 'drain');
+    if (!copy.write(chunk)) await once(copy, 'drain', { signal });
   };
   const keys = Buffer.concat([Buffer.from([0, 4, 0, 0, 0, 16]), uuidBytes(organizationId), Buffer.from([0, 0, 0, 16]), uuidBytes(fileId), Buffer.from([0, 0, 0, 4])]);
   let read: ReadBytes;
@@ -102,14 +101,16 @@ export async function storeFile(tx: Tx, organizationId: string, stream: AsyncIte
       prefix.writeInt32BE(piece.length, keys.length + 4);
       await send(Buffer.concat([prefix, piece]));
     });
-  } finally {
-    // The COPY always ends cleanly, even for a refused upload: the transaction then rolls back as a
-    // whole, which is simpler and safer than aborting the COPY mid-stream.
     await send(COPY_TRAILER);
     copy.end();
     await finished(copy);
+  } catch (err) {
+    // A refused, broken or abandoned upload fails the COPY (CopyFail): PostgreSQL ends it at once,
+    // whatever the client still sends or not, and the transaction rolls back as a whole.
+    copy.destroy(err as Error);
+    await finished(copy).catch(() => {});
+    throw err;
   }
-  await tx.execute(sql`reset statement_timeout`);
   await tx.update(materialFiles).set({ sizeBytes: read.sizeBytes, sha256: read.sha256 }).where(eq(materialFiles.id, fileId));
   return { fileId, ...read };
 }

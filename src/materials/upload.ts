@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import { addAbortSignal } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import type { MultipartFile, MultipartValue } from '@fastify/multipart';
 import type { Tx } from '../platform/database.js';
-import { BadRequest } from '../platform/errors.js';
+import { BadRequest, HttpProblem } from '../platform/errors.js';
 import { cleanFileName, detectContentType, effectiveContentType, normaliseDeclared } from './content-type.js';
 import { readPieces, storeFile } from './storage.js';
 
@@ -21,6 +22,31 @@ export interface UploadedFile {
 }
 
 /**
+ * The parts as they arrive, or the abort reason as soon as `signal` fires: a client that stalls
+ * between parts (or before the first) would otherwise keep the reader waiting for ever.
+ */
+async function* untilAborted<T>(parts: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  signal.throwIfAborted();
+  const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+  aborted.catch(() => {});
+  const it = parts[Symbol.asyncIterator]();
+  let done = false;
+  try {
+    for (;;) {
+      const next = await Promise.race([it.next(), aborted]);
+      if (next.done) {
+        done = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    // Left early (a refused part, or the deadline): end the parts' own iteration as well.
+    if (!done) void it.return?.()?.catch(() => {});
+  }
+}
+
+/**
  * One multipart request, read once. Parts are handled in the order they arrive: the file is
  * streamed into storage as it comes (fields may come before or after it), and the text fields are
  * collected for validation once the body has been read.
@@ -33,6 +59,8 @@ export class MultipartUpload {
   constructor(
     private readonly req: FastifyRequest,
     private readonly maxBytes: number,
+    /** The request's deadline: once it fires, reading stops at once, whatever the client does. */
+    private readonly signal: AbortSignal,
   ) {}
 
   /** Reads the whole body; with a transaction the file's bytes are stored, without one only hashed. */
@@ -40,7 +68,7 @@ export class MultipartUpload {
     if (this.read) throw new Error('the request body was already read');
     this.read = true;
     const parts = this.req.parts({ limits: { fileSize: this.maxBytes, files: 1, fields: MAX_FIELDS, fieldSize: FIELD_BYTES, parts: MAX_FIELDS + 1 } });
-    for await (const part of parts) {
+    for await (const part of untilAborted(parts, this.signal)) {
       if (part.type === 'file') await this.takeFile(part, store);
       else this.takeField(part);
     }
@@ -55,7 +83,10 @@ export class MultipartUpload {
     if (!fileName || fileName.length > 255) {
       throw new BadRequest('The file part needs a file name of 1 to 255 characters.', [{ path: 'body.file', message: 'invalid file name' }]);
     }
-    const read = store ? await storeFile(store.tx, store.organizationId, part.file, this.maxBytes) : { fileId: null, ...(await readPieces(part.file, this.maxBytes, null)) };
+    // Past the deadline the file stream fails, so reading it (and the COPY it feeds) stops. The
+    // failure reaches whoever reads it; until then it must not count as an unhandled 'error'.
+    addAbortSignal(this.signal, part.file).on('error', () => {});
+    const read = store ? await storeFile(store.tx, store.organizationId, part.file, this.maxBytes, this.signal) : { fileId: null, ...(await readPieces(part.file, this.maxBytes, null)) };
     if (read.sizeBytes === 0) throw new BadRequest('The file is empty.', [{ path: 'body.file', message: 'empty file' }]);
     const declared = normaliseDeclared(part.mimetype);
     const detected = detectContentType(read.head);
@@ -91,5 +122,34 @@ export class MultipartUpload {
     h.update(`${this.req.method} ${this.req.url.split('?')[0]}\n`);
     h.update(JSON.stringify([Object.entries(this.fields).sort(), f && [f.fileName, f.declaredContentType, f.sizeBytes, f.sha256]]));
     return h.digest('hex');
+  }
+}
+
+/** Every upload slot of this process is taken: answered before the body is read. */
+export class UploadsBusy extends HttpProblem {
+  constructor(size: number) {
+    // The body is never read, so the connection closes rather than waiting for it to arrive.
+    super(503, `This server is receiving as many uploads as it takes at once (${size}); retry shortly.`, undefined, { 'retry-after': '5', connection: 'close' });
+  }
+}
+
+/**
+ * At most `size` uploads at once, one for each connection of the uploads' pool: one beyond that is
+ * refused at once, rather than left to wait for a connection while its client sends the file.
+ */
+export class UploadSlots {
+  private taken = 0;
+  constructor(private readonly size: number) {}
+
+  /** Takes a slot and returns the function that gives it back; throws UploadsBusy when none is free. */
+  take(): () => void {
+    if (this.taken >= this.size) throw new UploadsBusy(this.size);
+    this.taken++;
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      this.taken--;
+    };
   }
 }

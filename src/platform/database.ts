@@ -12,10 +12,21 @@ export type DbOrTx = Db | Tx;
 
 export const migrationsFolder = fileURLToPath(new URL('../../db/migrations', import.meta.url));
 
-export interface Database {
+/** A pool of connections and the drizzle view of it. */
+export interface Pool {
   sql: postgres.Sql;
   db: Db;
+  /** Connections it opens at most. */
+  max: number;
+}
+
+export interface Database extends Pool {
   url: string;
+  /**
+   * File uploads' own small pool: an upload holds its connection for as long as its client takes to
+   * send the file, so uploads must never be able to take the connections other requests need.
+   */
+  uploads: Pool;
   close(): Promise<void>;
 }
 
@@ -43,19 +54,45 @@ function preparing(client: postgres.Sql): postgres.Sql {
   });
 }
 
-export function openDatabase(url: string, opts: { max?: number } = {}): Database {
+/** The API's statements and transactions are short: anything longer is a fault, not work. */
+const API_TIMEOUT_MS = 15_000;
+
+function openPool(url: string, max: number, applicationName: string, timeoutMs: number): Pool {
   const sql = postgres(url, {
-    max: opts.max ?? 10,
+    max,
     onnotice: () => {},
     // Bounded waits: a request that cannot get a connection fails fast instead of queueing forever.
     connect_timeout: 5,
     idle_timeout: 60,
-    // A runaway statement is cancelled by the server rather than holding a connection.
-    connection: { application_name: 'liaison', statement_timeout: 15_000 },
+    // The server's own guard, should the application ever fail to let go: a runaway statement is
+    // cancelled, and a session left idle inside a transaction is ended (its transaction rolled
+    // back, its connection closed, which also fails the transaction on this side).
+    connection: { application_name: applicationName, statement_timeout: timeoutMs, idle_in_transaction_session_timeout: timeoutMs },
     transform: { undefined: null },
   });
-  const db = drizzle(preparing(sql), { schema, casing: 'snake_case' });
-  return { sql, db, url, close: () => sql.end({ timeout: 5 }) };
+  return { sql, db: drizzle(preparing(sql), { schema, casing: 'snake_case' }), max };
+}
+
+export interface DatabaseOptions {
+  max?: number;
+  /** The uploads' pool: its size, and the upload deadline that bounds its statements and transactions. */
+  uploads?: { max: number; timeoutMs: number };
+}
+
+export function openDatabase(url: string, opts: DatabaseOptions = {}): Database {
+  const api = openPool(url, opts.max ?? 10, 'liaison', API_TIMEOUT_MS);
+  // The service passes its settings (runtime.ts); tools and scripts that upload nothing need none.
+  const up = opts.uploads ?? { max: 2, timeoutMs: 30_000 };
+  // postgres.js connects on first use, so a process that serves no upload never opens these.
+  const uploads = openPool(url, up.max, 'liaison-uploads', up.timeoutMs);
+  return {
+    ...api,
+    url,
+    uploads,
+    close: async () => {
+      await Promise.all([api.sql.end({ timeout: 5 }), uploads.sql.end({ timeout: 5 })]);
+    },
+  };
 }
 
 export async function runMigrations(database: Database): Promise<void> {

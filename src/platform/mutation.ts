@@ -48,9 +48,9 @@ export async function mutate<T>(
   reply: FastifyReply,
   status: number,
   fn: (rec: ChangeRecorder) => Promise<T>,
-  opts: { fingerprint?: string | (() => Promise<string>); secretBearing?: boolean } = {},
+  opts: { fingerprint?: string | (() => Promise<string>); secretBearing?: boolean; /** Another pool than the API's (uploads have their own). */ db?: Db } = {},
 ): Promise<T> {
-  const db = req.server.db;
+  const db = opts.db ?? req.server.db;
   const key = req.method === 'POST' ? idempotencyKey(req) : null;
   const ctx = { organizationId: req.auth.organizationId, actorKeyId: req.auth.keyId, requestId: req.id };
   const outcome = await db.transaction(async (tx) => {
