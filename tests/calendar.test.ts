@@ -1,4 +1,5 @@
 import t from 'tap';
+import ICAL from 'ical.js';
 import { buildTestApp } from './helpers.js';
 import { eventsOf, meetingInput, parseIcs, person } from './meetings-helpers.js';
 
@@ -36,7 +37,7 @@ t.test('a meeting\'s calendar: every property a calendar client needs, and its c
   t.match(ev.organizer, new RegExp(`mailto:${chair.email}`, 'i'));
   const byName = (e: typeof ev, cn: string) => e.attendees.find((a) => a.cn === cn);
   t.equal(ev.attendees.length, 2);
-  t.match(byName(ev, 'Li Wei'), { role: 'CHAIR', partstat: 'NEEDS-ACTION', email: chair.email.toLowerCase() });
+  t.match(byName(ev, 'Li Wei'), { role: 'CHAIR', partstat: 'ACCEPTED', email: chair.email.toLowerCase() }, 'the organizer has nothing to answer');
   t.match(byName(ev, 'Guest'), { role: 'OPT-PARTICIPANT', partstat: 'NEEDS-ACTION' });
   t.match(res.text, /DTSTART;TZID=Asia\/Shanghai:20310303T170000/, 'wall-clock time in the meeting\'s zone');
 
@@ -86,4 +87,57 @@ t.test('a person\'s calendar: their meetings in a window, refusals', async (t) =
   t.equal((await other.get(`/v1/people/${ana.id}/calendar.ics`)).status, 404);
   const empty = parseIcs((await api.get(`/v1/people/${bo.id}/calendar.ics?from=2030-01-01T00:00:00Z&to=2030-02-01T00:00:00Z`)).text);
   t.equal(empty.events.length, 0);
+});
+
+t.test('RSVP: asked in a REQUEST of those whose answer is open, never of the organizer', async (t) => {
+  const api = await buildTestApp(t);
+  const chair = await person(api, 'Chair');
+  const ana = await person(api, 'Ana');
+  const bo = await person(api, 'Bo');
+  const outsider = await person(api, 'Organiser only');
+  const m = (await api.post('/v1/meetings', meetingInput({
+    organizerId: chair.id,
+    participants: [{ personId: chair.id, role: 'chair' }, { personId: ana.id }, { personId: bo.id, role: 'optional' }],
+  }))).body;
+  // Per attendee address: [PARTSTAT, RSVP], read by ical.js.
+  const answers = (text: string) => {
+    const [ev] = new ICAL.Component(ICAL.parse(text)).getAllSubcomponents('vevent');
+    return Object.fromEntries(ev!.getAllProperties('attendee').map((p) => [
+      String(p.getFirstValue()).replace(/^mailto:/, ''), [p.getParameter('partstat'), p.getParameter('rsvp') ?? null],
+    ]));
+  };
+  const request = async () => answers((await api.get(`/v1/meetings/${m.id}/calendar.ics`)).text);
+
+  t.same(await request(), {
+    [chair.email]: ['ACCEPTED', null],
+    [ana.email]: ['NEEDS-ACTION', 'TRUE'],
+    [bo.email]: ['NEEDS-ACTION', 'TRUE'],
+  }, 'everyone but the organizer is asked to answer');
+
+  await api.put(`/v1/meetings/${m.id}/participants/${ana.id}/response`, { response: 'accepted' });
+  await api.put(`/v1/meetings/${m.id}/participants/${bo.id}/response`, { response: 'tentative' });
+  t.same(await request(), {
+    [chair.email]: ['ACCEPTED', null],
+    [ana.email]: ['ACCEPTED', null],
+    [bo.email]: ['TENTATIVE', null],
+  }, 'an answer given is not asked for again');
+
+  await api.put(`/v1/meetings/${m.id}/participants/${chair.id}/response`, { response: 'declined' });
+  t.same((await request())[chair.email], ['DECLINED', null], "the organizer's own decline is kept");
+
+  await api.put(`/v1/meetings/${m.id}/participants/${ana.id}/response`, { response: 'needs_action' });
+  const feed = await api.get(`/v1/people/${ana.id}/calendar.ics?from=2031-03-01T00:00:00Z&to=2031-03-10T00:00:00Z`);
+  t.same(Object.values(answers(feed.text)).map(([, rsvp]) => rsvp), [null, null, null], 'a PUBLISH feed expects no reply');
+  t.same((await request())[ana.email], ['NEEDS-ACTION', 'TRUE'], 'a reopened answer is asked for again');
+
+  // An organizer who is not a participant is the ORGANIZER only.
+  const other = (await api.post('/v1/meetings', meetingInput({ organizerId: outsider.id, participants: [{ personId: ana.id }] }))).body;
+  const otherIcs = (await api.get(`/v1/meetings/${other.id}/calendar.ics`)).text;
+  t.same(answers(otherIcs), { [ana.email]: ['NEEDS-ACTION', 'TRUE'] });
+  t.equal(new ICAL.Component(ICAL.parse(otherIcs)).getFirstSubcomponent('vevent')!.getFirstPropertyValue('organizer'), `mailto:${outsider.email}`);
+
+  await api.post(`/v1/meetings/${m.id}/cancel`, { reason: 'Not needed' });
+  const cancel = (await api.get(`/v1/meetings/${m.id}/calendar.ics`)).text;
+  t.match(cancel, /METHOD:CANCEL/);
+  t.same(Object.values(answers(cancel)).map(([, rsvp]) => rsvp), [null, null, null], 'a CANCEL expects no reply');
 });

@@ -1,22 +1,23 @@
+import { composed, markdownLines, markdownText as md, type Markdown } from '../platform/markdown-text.js';
 import type { InitiativeReport, ReportIssue, ReportMeeting } from './report-schemas.js';
 
-/** Text safe inside a table cell: pipes and backslashes escaped, line breaks folded. */
-export function cell(value: string | number | null | undefined): string {
-  if (value === null || value === undefined || value === '') return '—';
-  return String(value).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\s*[\r\n]+\s*/g, ' ');
-}
+// Every piece of data reaches the page through `md` (the Markdown encoder) or one of the
+// formatters below, which compose only digits and the report's own words: the `Markdown` type
+// lets nothing else into a table, heading or list.
 
-/** Text safe on one line outside a table (headings, list items). */
-const inline = (value: string) => value.replace(/\s*[\r\n]+\s*/g, ' ');
+const none = composed('—');
+const when = (ts: string | null) => (ts ? composed(`${ts.slice(0, 10)} ${ts.slice(11, 16)} UTC`) : null);
+const day = (ts: string | null) => (ts ? composed(ts.slice(0, 10)) : null);
+const percent = (x: number | null) => (x === null ? null : composed(`${Math.round(x * 100)}%`));
+const num = (x: number | null, unit: string | null) => (x === null ? null : unit ? composed(`${x} ${md(unit)}`) : composed(String(x)));
+const nameOf = (ref: { name: string } | null, fallback: string) => (ref ? md(ref.name) : composed(fallback));
+const department = (d: { name: string; code: string } | null) => (d ? composed(`${md(d.name)} (${md(d.code)})`) : null);
 
-const when = (ts: string | null) => (ts ? `${ts.slice(0, 10)} ${ts.slice(11, 16)} UTC` : null);
-const day = (ts: string | null) => (ts ? ts.slice(0, 10) : null);
-const percent = (x: number | null) => (x === null ? null : `${Math.round(x * 100)}%`);
-const num = (x: number | null, unit: string | null) => (x === null ? null : unit ? `${x} ${unit}` : String(x));
+type Cell = Markdown | null;
 
-function table(headers: string[], rows: (string | number | null)[][]): string {
+function table(headers: string[], rows: Cell[][]): string {
   const head = `| ${headers.join(' | ')} |\n| ${headers.map(() => '---').join(' | ')} |`;
-  return [head, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+  return [head, ...rows.map((r) => `| ${r.map((c) => c || none).join(' | ')} |`)].join('\n');
 }
 
 function section(title: string, total: number, shown: number, body: () => string): string {
@@ -29,17 +30,17 @@ const meetingTable = (ms: ReportMeeting[]) =>
     ['Date', 'Meeting', 'Status', 'Attendance', 'Materials on time'],
     ms.map((m) => [
       when(m.startsAt),
-      m.title,
-      m.status,
-      m.participants ? `${m.attended}/${m.participants} (${percent(m.attendanceRate)})` : null,
-      m.materialsOnTime === null ? null : m.materialsOnTime ? 'yes' : `no (${m.materialsLate} of ${m.materials} late)`,
+      md(m.title),
+      md(m.status),
+      m.participants ? composed(`${m.attended}/${m.participants} (${percent(m.attendanceRate)})`) : null,
+      m.materialsOnTime === null ? null : composed(m.materialsOnTime ? 'yes' : `no (${m.materialsLate} of ${m.materials} late)`),
     ]),
   );
 
-const issueTable = (is: ReportIssue[], dateTitle: string, date: (i: ReportIssue) => string | null) =>
+const issueTable = (is: ReportIssue[], dateTitle: string, date: (i: ReportIssue) => Cell) =>
   table(
     ['Issue', 'Owner', 'Department', dateTitle, 'Status'],
-    is.map((i) => [i.title, i.owner?.name ?? null, i.department ? `${i.department.name} (${i.department.code})` : null, date(i), i.status]),
+    is.map((i) => [md(i.title), i.owner ? md(i.owner.name) : null, department(i.department), date(i), md(i.status)]),
   );
 
 /** The report as a Markdown page a leader can read in a mail client. */
@@ -47,27 +48,27 @@ export function reportMarkdown(r: InitiativeReport): string {
   const i = r.initiative;
   const period = `${r.from ? day(r.from) : 'start'} – ${day(r.to)}`;
   const out: string[] = [];
-  out.push(`# ${inline(i.title)}\n`);
+  out.push(`# ${md(i.title)}\n`);
   out.push(
     [
-      `- **Status:** ${i.status}`,
-      `- **Sponsor:** ${inline(r.sponsor?.name ?? '—')}`,
-      `- **Owner:** ${inline(r.owner?.name ?? '—')}`,
+      `- **Status:** ${md(i.status)}`,
+      `- **Sponsor:** ${nameOf(r.sponsor, '—')}`,
+      `- **Owner:** ${nameOf(r.owner, '—')}`,
       `- **Period:** ${period}`,
-      i.targetDate ? `- **Target date:** ${i.targetDate}` : null,
+      i.targetDate ? `- **Target date:** ${md(i.targetDate)}` : null,
     ]
       .filter(Boolean)
       .join('\n') + '\n',
   );
-  if (i.objective) out.push(`> ${i.objective.replace(/\r?\n/g, '\n> ')}\n`);
+  if (i.objective) out.push(`> ${markdownLines(i.objective).join('\n> ')}\n`);
 
   out.push(
     section('Goals', r.goals.length, r.goals.length, () =>
       table(
         ['Goal', 'Metric', 'Baseline', 'Target', 'Current', 'Progress', 'Due', 'Trend'],
         r.goals.map((g) => [
-          g.title, g.metric, num(g.baseline, g.unit), num(g.target, g.unit), num(g.current, g.unit), percent(g.progress), g.dueDate,
-          g.trend.length ? g.trend.map((t) => (t.value === null ? '—' : String(t.value))).join(' → ') : null,
+          md(g.title), g.metric ? md(g.metric) : null, num(g.baseline, g.unit), num(g.target, g.unit), num(g.current, g.unit), percent(g.progress), g.dueDate ? md(g.dueDate) : null,
+          g.trend.length ? composed(g.trend.map((t) => (t.value === null ? '—' : String(t.value))).join(' → ')) : null,
         ]),
       ),
     ),
@@ -76,7 +77,7 @@ export function reportMarkdown(r: InitiativeReport): string {
   out.push(section('Coming meetings', r.counts.meetingsComing, r.meetings.coming.length, () => meetingTable(r.meetings.coming)));
   out.push(
     section('Decisions in force', r.counts.decisionsInForce, r.decisionsInForce.length, () =>
-      table(['Decided', 'Decision', 'Statement'], r.decisionsInForce.map((d) => [day(d.decidedAt), d.title, d.statement])),
+      table(['Decided', 'Decision', 'Statement'], r.decisionsInForce.map((d) => [day(d.decidedAt), md(d.title), md(d.statement)])),
     ),
   );
   out.push(section('Overdue issues', r.counts.issuesOverdue, r.issues.overdue.length, () => issueTable(r.issues.overdue, 'Due', (x) => day(x.dueAt))));
@@ -88,16 +89,16 @@ export function reportMarkdown(r: InitiativeReport): string {
     section('Departments needing attention', r.departmentsNeedingAttention.length, r.departmentsNeedingAttention.length, () =>
       table(
         ['Department', 'Meetings missed', 'Overdue issues'],
-        r.departmentsNeedingAttention.map((d) => [`${d.department.name} (${d.department.code})`, `${d.meetingsMissed} of ${d.meetingsHeld}`, d.overdueIssues]),
+        r.departmentsNeedingAttention.map((d) => [department(d.department), composed(`${d.meetingsMissed} of ${d.meetingsHeld}`), composed(String(d.overdueIssues))]),
       ),
     ),
   );
 
   const steps: string[] = [];
   const next = r.nextSteps.nextMeeting;
-  if (next) steps.push(`- Next meeting: **${inline(next.title)}** on ${when(next.startsAt)}`);
+  if (next) steps.push(`- Next meeting: **${md(next.title)}** on ${when(next.startsAt)}`);
   for (const d of r.nextSteps.dueIssues) {
-    steps.push(`- ${inline(d.title)} — ${inline(d.owner?.name ?? 'no owner')}, due ${day(d.dueAt)}`);
+    steps.push(`- ${md(d.title)} — ${nameOf(d.owner, 'no owner')}, due ${day(d.dueAt)}`);
   }
   out.push(`## Next steps\n\n${steps.length ? steps.join('\n') : '_None scheduled._'}\n`);
   return out.join('\n');

@@ -41,7 +41,7 @@ export const reportRoute: FastifyPluginAsyncZod = async (app) => {
       operationId: 'getInitiativeReport', tags: ['Initiatives'],
       summary: "The leader's report: goals, meetings, decisions, issues, departments needing attention, next steps",
       description:
-        'Send `Accept: text/markdown` for the same report as a Markdown page (headings and tables) a leader can read by mail. `from`/`to` (a timestamp or a date, 00:00 UTC) bound the period; without `from` it runs from the beginning, without `to` until now.',
+        'Send `Accept: text/markdown` for the same report as a Markdown page (headings and tables) a leader can read by mail. `from`/`to` (a timestamp or a date, 00:00 UTC) bound the period; without `from` it runs from the beginning, without `to` until now. Refuses a `to` that is not after `from` (400) and an `Accept` that takes neither JSON nor Markdown (406); an unknown initiative is 404.',
       params: z.object({ initiativeId: Id }),
       querystring: z.object({ from: PeriodBound.optional(), to: PeriodBound.optional() }),
       response: {

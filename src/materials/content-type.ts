@@ -70,12 +70,5 @@ export function cleanFileName(name: string | undefined): string | null {
   return cleaned.length > 0 ? cleaned : null;
 }
 
-/**
- * RFC 6266 `attachment` with an ASCII fallback `filename` and the exact name as RFC 5987
- * `filename*=UTF-8''…`, so that `季度计划.pdf` survives in every client that reads either.
- */
-export function contentDisposition(fileName: string): string {
-  const fallback = fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
-  const encoded = encodeURIComponent(fileName).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
-}
+// A download's name goes out through the one header-parameter encoder.
+export { attachmentDisposition as contentDisposition } from '../platform/header-parameters.js';

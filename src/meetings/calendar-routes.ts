@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { findPerson } from '../directory/people.js';
 import { BadRequest } from '../platform/errors.js';
+import { attachmentDisposition } from '../platform/header-parameters.js';
 import { errorResponses, Id, Timestamp } from '../platform/schemas.js';
 import { loadCalendarData, renderCalendar } from './calendar.js';
 import { personMeetings } from './list.js';
@@ -22,6 +23,8 @@ export const calendarRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/meetings/:meetingId/calendar.ics', {
     schema: {
       operationId: 'getMeetingCalendar', tags, summary: 'The meeting as iCalendar (METHOD:REQUEST, or METHOD:CANCEL once cancelled)',
+      description:
+        'The meeting as an RFC 5545 calendar (`text/calendar`, as an attachment) that calendar clients import: METHOD:REQUEST with the organizer, the attendees and their answers, and the series\' RRULE for an occurrence; METHOD:CANCEL once cancelled. An unknown meeting is 404.',
       params: z.object({ meetingId: Id }), response: calendarResponse,
     },
   }, async (req, reply) => {
@@ -30,7 +33,7 @@ export const calendarRoutes: FastifyPluginAsyncZod = async (app) => {
     const text = renderCalendar(await loadCalendarData(app.db, org, [meeting]), meeting.status === 'cancelled' ? 'CANCEL' : 'REQUEST');
     return reply
       .type('text/calendar; charset=utf-8')
-      .header('content-disposition', `attachment; filename="meeting-${meeting.id}.ics"`)
+      .header('content-disposition', attachmentDisposition(`meeting-${meeting.id}.ics`))
       .serializer((x: unknown) => x as string)
       .send(text);
   });
@@ -38,6 +41,8 @@ export const calendarRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/people/:personId/calendar.ics', {
     schema: {
       operationId: 'getPersonCalendar', tags, summary: 'A person\'s meetings in a window as an iCalendar feed (METHOD:PUBLISH)',
+      description:
+        'The meetings a person takes part in or organises, starting within a window, as one METHOD:PUBLISH feed (`text/calendar`, at most 1000 meetings). `from` defaults to 30 days ago, `to` to 210 days after `from` (180 days ahead). Refuses a window that does not end after it starts or spans more than 400 days (400); an unknown person is 404.',
       params: z.object({ personId: Id }),
       querystring: z.object({
         from: Timestamp.optional().describe('Default: 30 days ago.'),

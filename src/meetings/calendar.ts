@@ -1,7 +1,9 @@
+import { TZDate } from '@date-fns/tz';
 import ical, { ICalAttendeeRole, ICalAttendeeStatus, ICalCalendarMethod, ICalEventStatus, type ICalCalendar, type ICalEventData } from 'ical-generator';
 import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import { agendaItems, meetingParticipants, meetings, meetingSeries, people } from '../../db/schema/index.js';
 import type { DbOrTx } from '../platform/database.js';
+import { finishCalendar, mailtoAddress, paramValue, recurValue, textValue, uriValue } from '../platform/icalendar-text.js';
 import type { ApiAgendaItem } from '../agenda/schemas.js';
 import { toApiAgendaItem, type AgendaItemRow } from '../agenda/queries.js';
 import type { MeetingRow } from './queries.js';
@@ -38,8 +40,19 @@ const partstat: Record<string, ICalAttendeeStatus> = {
 };
 const statusOf = (s: string) => (s === 'cancelled' ? ICalEventStatus.CANCELLED : s === 'draft' ? ICalEventStatus.TENTATIVE : ICalEventStatus.CONFIRMED);
 
-const exdate = (dates: Date[], tz: string) =>
-  dates.length ? `\r\nEXDATE;TZID=${tz}:${dates.map((d) => wallString(d, tz).replace(/[-:]/g, '')).join(',')}` : '';
+// A time in the meeting's zone. For a TZID time, ical-generator writes the local fields of the
+// Date it is given, i.e. those of the server process's zone, unless it is a TZDate: with a plain
+// Date or wall-clock string a meeting would move with the process's TZ (or its DST gap).
+const inZone = (instant: Date, tz: string) => new TZDate(instant.getTime(), tz);
+
+// The EXDATE line, written with the rule as raw text, in the form ical-generator gives the
+// master's DTSTART: UTC for the zone `UTC` (for which it writes no TZID and no VTIMEZONE).
+const stamp = (wall: string) => wall.slice(0, 19).replace(/[-:]/g, '');
+function exdate(dates: Date[], tz: string): string {
+  if (!dates.length) return '';
+  if (tz === 'UTC') return `\r\nEXDATE:${dates.map((d) => `${stamp(d.toISOString())}Z`).join(',')}`;
+  return `\r\nEXDATE;TZID=${tz}:${dates.map((d) => stamp(wallString(d, tz))).join(',')}`;
+}
 
 export const meetingUid = (id: string) => `${id}@liaison`;
 
@@ -98,21 +111,45 @@ function describe(objective: string | null, agenda: ApiAgendaItem[], onlineUrl: 
   return parts.join('\n\n');
 }
 
-function common(data: CalendarData, src: { title: string; objective: string | null; location: string | null; onlineUrl: string | null; organizerId: string | null; timeZone: string }, agenda: ApiAgendaItem[]): Partial<ICalEventData> {
+interface EventSource { title: string; objective: string | null; location: string | null; onlineUrl: string | null; organizerId: string | null; timeZone: string }
+type Event = ReturnType<ICalCalendar['createEvent']>;
+
+/** A person as ical-generator writes them: CN from the name (the address when no name is left), the address. */
+function calAddress(p: { name: string; email: string }) {
+  return { name: paramValue(p.name) || mailtoAddress(p.email), email: mailtoAddress(p.email) };
+}
+
+// Every value a person typed passes through the encoder in platform/icalendar-text.ts on its way
+// to ical-generator; nothing else reaches a calendar.
+function common(data: CalendarData, src: EventSource, agenda: ApiAgendaItem[]): Partial<ICalEventData> {
   const organizer = src.organizerId ? data.people.get(src.organizerId) : undefined;
+  const description = describe(src.objective, agenda, src.onlineUrl);
+  const location = src.location ?? src.onlineUrl;
   return {
-    summary: src.title,
-    description: describe(src.objective, agenda, src.onlineUrl) || null,
-    location: src.location ?? src.onlineUrl ?? null,
-    url: src.onlineUrl,
+    summary: textValue(src.title),
+    description: description ? textValue(description) : null,
+    location: location ? textValue(location) : null,
+    url: src.onlineUrl ? uriValue(src.onlineUrl) : null,
     timezone: src.timeZone,
-    organizer: organizer ? { name: organizer.name, email: organizer.email } : null,
+    organizer: organizer ? calAddress(organizer) : null,
   };
 }
 
-function addAttendees(ev: ReturnType<ICalCalendar['createEvent']>, list: Attendee[]) {
+/**
+ * The attendees. RSVP=TRUE asks the attendee's client for a REPLY (RFC 5545 §3.2.17), so it is
+ * written only in a REQUEST and only for someone whose answer is still open; a PUBLISH or a
+ * CANCEL expects no reply from anyone. The organizer, when also a participant, is listed (clients
+ * show who attends) but never as someone who still has to answer: in iTIP the organizer sends the
+ * REQUEST and collects the REPLYs, so a REQUEST asking them for one would have their own client
+ * show them an invitation to their own meeting. An open answer of theirs is written ACCEPTED
+ * (as calendar servers list an organizer); one they gave (declined, tentative) stays as given.
+ */
+function addAttendees(ev: Event, list: Attendee[], organizerId: string | null, method: CalendarMethod) {
   for (const a of list) {
-    ev.createAttendee({ name: a.name, email: a.email, role: roles[a.role] ?? ICalAttendeeRole.REQ, status: partstat[a.response] ?? ICalAttendeeStatus.NEEDSACTION, rsvp: true });
+    const isOrganizer = a.personId === organizerId;
+    const status = isOrganizer && a.response === 'needs_action' ? ICalAttendeeStatus.ACCEPTED : (partstat[a.response] ?? ICalAttendeeStatus.NEEDSACTION);
+    const rsvp = method === 'REQUEST' && !isOrganizer && status === ICalAttendeeStatus.NEEDSACTION ? true : null;
+    ev.createAttendee({ ...calAddress(a), role: roles[a.role] ?? ICalAttendeeRole.REQ, status, rsvp });
   }
 }
 
@@ -127,7 +164,6 @@ export function renderCalendar(data: CalendarData, method: CalendarMethod): stri
   for (const m of data.meetings) {
     const tz = m.timeZone;
     const attendees = data.attendees.get(m.id) ?? [];
-    const agenda = data.agenda.get(m.id) ?? [];
     const series = m.seriesId ? data.series.get(m.seriesId) : undefined;
     if (series && !mastersDone.has(series.id) && method !== 'CANCEL') {
       mastersDone.add(series.id);
@@ -136,25 +172,25 @@ export function renderCalendar(data: CalendarData, method: CalendarMethod): stri
         id: meetingUid(series.id),
         sequence: series.sequence,
         stamp: series.updatedAt,
-        start: wallString(series.firstStartsAt, series.timeZone),
-        end: wallString(new Date(series.firstStartsAt.getTime() + series.durationMinutes * 60000), series.timeZone),
-        timezone: series.timeZone,
+        start: inZone(series.firstStartsAt, series.timeZone),
+        end: inZone(new Date(series.firstStartsAt.getTime() + series.durationMinutes * 60000), series.timeZone),
         // Raw text: ical-generator writes it as given, which keeps every part of the stored rule.
-        repeating: `RRULE:${series.recurrence}${exdate(series.cancelled, series.timeZone)}`,
-      } as ICalEventData);
-      addAttendees(master, attendees);
+        repeating: `RRULE:${recurValue(series.recurrence)}${exdate(series.cancelled, series.timeZone)}`,
+      });
+      addAttendees(master, attendees, series.organizerId, method);
     }
     const ev = cal.createEvent({
-      ...common(data, m, agenda),
+      ...common(data, m, data.agenda.get(m.id) ?? []),
       id: meetingUid(series ? series.id : m.id),
       sequence: m.sequence,
       stamp: m.updatedAt,
-      start: wallString(m.startsAt, tz),
-      end: wallString(m.endsAt, tz),
+      start: inZone(m.startsAt, tz),
+      end: inZone(m.endsAt, tz),
       status: statusOf(m.status),
-      ...(series && m.originalStartsAt ? { recurrenceId: wallString(m.originalStartsAt, series.timeZone) } : {}),
-    } as ICalEventData);
-    addAttendees(ev, attendees);
+      // The start the rule gave the occurrence names it within the series.
+      ...(series && m.originalStartsAt ? { recurrenceId: inZone(m.originalStartsAt, tz) } : {}),
+    });
+    addAttendees(ev, attendees, m.organizerId, method);
   }
-  return cal.toString();
+  return finishCalendar(cal.toString());
 }
