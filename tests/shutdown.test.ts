@@ -1,6 +1,7 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { createTestDatabase } from './db.js';
@@ -36,8 +37,24 @@ t.test('SIGTERM lets an in-flight request finish, serves nothing new, and exits 
   await new Promise((r) => setTimeout(r, 100));
   const slow = fetch(`${base}/v1/departments/${dept.id}`, { method: 'PATCH', headers, body: JSON.stringify({ name: 'Finished' }) });
   await new Promise((r) => setTimeout(r, 300));
+  // A request already on its way when SIGTERM arrives (its headers half sent, so the connection is
+  // not idle and stays open): it is refused as problem+json, not served and not dropped.
+  const arriving = connect(port, '127.0.0.1');
+  await once(arriving, 'connect');
+  arriving.write(`GET /v1/departments/${dept.id} HTTP/1.1\r\nHost: 127.0.0.1\r\n`);
+  await new Promise((r) => setTimeout(r, 100));
   child.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 300));
+  let answer = '';
+  arriving.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+  const closed = once(arriving, 'close');
+  arriving.write(`Authorization: Bearer ${key}\r\n\r\n`);
+  await closed;
+  t.match(answer, /^HTTP\/1\.1 503 /, 'a request arriving while draining is answered 503');
+  t.match(answer, /\r\ncontent-type: application\/problem\+json/i, 'as problem+json');
+  t.match(answer, /\r\nretry-after: \d+/i, 'with Retry-After');
+  t.match(answer, /\r\nconnection: close/i, 'closing the connection');
+  t.match(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)), { status: 503, title: String, detail: /shutting down/ });
 
   const late = await fetch(`${base}/v1/departments/${dept.id}`, { headers }).then((r) => r.status, () => 'refused');
   t.ok(late === 503 || late === 'refused', `a new request is not served while draining (${late})`);

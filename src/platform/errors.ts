@@ -28,14 +28,18 @@ const titles: Record<number, [slug: string, title: string]> = {
   404: ['not-found', 'Not found'],
   405: ['method-not-allowed', 'Method not allowed'],
   406: ['not-acceptable', 'Not acceptable'],
+  408: ['request-timeout', 'Request timeout'],
   409: ['conflict', 'Conflict'],
   412: ['precondition-failed', 'Precondition failed'],
   413: ['payload-too-large', 'Payload too large'],
+  414: ['uri-too-long', 'URI too long'],
   415: ['unsupported-media-type', 'Unsupported media type'],
   422: ['unprocessable', 'Unprocessable request'],
   428: ['precondition-required', 'Precondition required'],
   429: ['rate-limited', 'Too many requests'],
+  431: ['headers-too-large', 'Request header fields too large'],
   500: ['internal', 'Internal server error'],
+  501: ['not-implemented', 'Not implemented'],
   503: ['unavailable', 'Service unavailable'],
 };
 

@@ -31,6 +31,9 @@ function validationErrors(err: FastifyError): { path: string; message: string }[
   return out.slice(0, 100);
 }
 
+/** The router's limit on one path parameter (`routerOptions.maxParamLength`); ids are far shorter. */
+export const MAX_PARAM_LENGTH = 200;
+
 const pgUnavailable = new Set(['ECONNREFUSED', 'ECONNRESET', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', '57P01', '57P02', '57P03', '53300', 'ETIMEDOUT', 'EPIPE']);
 
 /** Classify anything thrown into a problem answer; 5xx answers never carry internal detail. */
@@ -53,7 +56,7 @@ function toProblem(err: FastifyError & { code?: string }): {
       return { status: 400, detail: 'The request body is empty but Content-Type is application/json.' };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return { status: 415, detail: 'Unsupported Content-Type: send application/json.' };
+      return { status: 415, detail: 'Unsupported Content-Type: send application/json (or multipart/form-data where the operation takes a file).' };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
     case 'FST_REQ_FILE_TOO_LARGE':
       return { status: 413, detail: 'The request body is larger than this endpoint accepts.' };
@@ -61,6 +64,11 @@ function toProblem(err: FastifyError & { code?: string }): {
       return { status: 400, detail: err.message };
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
       return { status: 415, detail: 'Expected multipart/form-data.' };
+    // Raised by the router before any route is chosen (see `answerFrameworkError`).
+    case 'FST_ERR_BAD_URL':
+      return { status: 400, detail: 'The URL is not valid: a percent-encoded sequence in its path is malformed.' };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return { status: 414, detail: `A path segment is longer than the ${MAX_PARAM_LENGTH} characters any identifier here can have.` };
   }
   // drizzle wraps driver errors (DrizzleQueryError) and keeps the PostgreSQL error as `cause`.
   const dbCode = (err.cause as { code?: string } | undefined)?.code ?? err.code;
@@ -98,7 +106,8 @@ export function sendProblem(
     ...problemType(p.status),
     status: p.status,
     detail: p.detail,
-    instance: req.url.split('?')[0],
+    // The path as the client sent it, cut to the schema's bound (a URL may be 16 KiB).
+    instance: req.url.split('?')[0]!.slice(0, 2000),
     requestId: req.id,
     ...(p.errors?.length ? { errors: p.errors } : {}),
   };
@@ -109,6 +118,19 @@ export function sendProblem(
     .type('application/problem+json')
     .serializer((x: unknown) => JSON.stringify(x))
     .send(body);
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors the router raises before a route is chosen (a
+ * malformed percent-encoding, a path parameter over `maxParamLength`). Fastify would answer these
+ * with its own JSON; they get the same problem answer as everything else. The request has no
+ * route context, so none of the app's `onSend` hooks run: the headers they add are set here.
+ */
+export function answerFrameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
+  const p = toProblem(err);
+  req.log.info({ status: p.status, code: err.code }, 'request refused');
+  reply.header('cache-control', 'no-store').header('x-request-id', req.id);
+  return sendProblem(req, reply, p);
 }
 
 export function registerProblemHandlers(app: FastifyInstance) {
@@ -123,7 +145,9 @@ export function registerProblemHandlers(app: FastifyInstance) {
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0]!;
     const allowed = methodsFor(path);
-    if (allowed.length > 0) {
+    // A route that takes this method and still found nothing (a file missing under a static
+    // wildcard such as /docs/static/*) is 404: 405 is for a method the path does not take.
+    if (allowed.length > 0 && !allowed.includes(req.method)) {
       return sendProblem(req, reply, {
         status: 405,
         detail: `${req.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}.`,
