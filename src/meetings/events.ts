@@ -15,6 +15,9 @@ export const MeetingUpdatedData = z.object({
   scope: z.enum(['occurrence', 'series']).describe('`series`: the change applied to every occurrence not yet started.'),
   occurrenceIds: z.array(Id).describe('The meetings the change applied to.'),
   changes: z.record(z.string(), z.object({ before: z.unknown(), after: z.unknown() })).describe('Changed fields with their old and new values.'),
+  responsesReset: z
+    .array(z.object({ meetingId: Id, personId: Id, previousResponse: RsvpResponse }))
+    .describe('Participants whose answer returned to `needs_action` because the time moved (the organizer\'s answer is kept); empty when the time did not change.'),
   ics: ics.describe('METHOD:REQUEST calendar with the raised SEQUENCE.'),
 });
 export const MeetingCancelledData = z.object({
@@ -53,9 +56,9 @@ export const meetingEventTypes: EventTypeDef[] = [
   },
   {
     type: 'meeting.updated',
-    description: 'A scheduled meeting changed (time, place, link, title, …). Time, place or link changes raise `sequence`; `ics` is the updated invitation.',
+    description: 'A scheduled meeting changed (time, place, link, title, …). Time, place or link changes raise `sequence`; a time change returns every participant\'s answer except the organizer\'s to `needs_action` (listed in `responsesReset`); `ics` is the updated invitation.',
     data: MeetingUpdatedData,
-    example: { meeting: meetingExample, scope: 'occurrence', occurrenceIds: [meetingExample.id], changes: { startsAt: { before: '2026-03-02T08:00:00.000Z', after: '2026-03-02T09:00:00.000Z' } }, ics: icsExample },
+    example: { meeting: meetingExample, scope: 'occurrence', occurrenceIds: [meetingExample.id], changes: { startsAt: { before: '2026-03-02T08:00:00.000Z', after: '2026-03-02T09:00:00.000Z' } }, responsesReset: [{ meetingId: meetingExample.id, personId: 'c3d4e5f6-0718-4a29-b3c4-d5e6f7a8b9c0', previousResponse: 'accepted' }], ics: icsExample },
   },
   {
     type: 'meeting.cancelled',

@@ -1,10 +1,10 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { meetingParticipants, meetings, people } from '../../db/schema/index.js';
 import type { ChangeRecorder } from '../platform/changes.js';
 import type { DbOrTx } from '../platform/database.js';
 import { BadRequest, Conflict, NotFound } from '../platform/errors.js';
 import { iso } from '../platform/schemas.js';
-import { assertMeetingEditable, findMeeting, participantJson } from './queries.js';
+import { assertMeetingEditable, findMeeting, participantJson, type MeetingRow } from './queries.js';
 import type { ApiParticipant, NewParticipant } from './schemas.js';
 
 type Row = typeof meetingParticipants.$inferSelect;
@@ -124,4 +124,53 @@ export async function respond(rec: ChangeRecorder, meetingId: string, personId: 
     previousResponse: current.response,
   });
   return after;
+}
+
+/** A participant whose answer a time change returned to `needs_action`. */
+export interface ResetResponse {
+  meetingId: string;
+  personId: string;
+  previousResponse: ApiParticipant['response'];
+}
+
+/**
+ * iTIP (RFC 5546 §2.1.4): a REQUEST that moves the meeting asks every attendee again, so each
+ * answer given for the old time returns to `needs_action`. The organizer's stays: the organizer
+ * proposed the new time. Audited like an RSVP; the caller reports the list in `meeting.updated`,
+ * so no `participant.responded` is emitted (nobody answered).
+ */
+export async function resetResponses(rec: ChangeRecorder, meeting: Pick<MeetingRow, 'id' | 'organizerId'>): Promise<ResetResponse[]> {
+  const answered = and(
+    eq(meetingParticipants.organizationId, rec.organizationId),
+    eq(meetingParticipants.meetingId, meeting.id),
+    ne(meetingParticipants.response, 'needs_action'),
+    meeting.organizerId ? ne(meetingParticipants.personId, meeting.organizerId) : undefined,
+  );
+  const current = await rec.tx
+    .select({ p: meetingParticipants, person: { name: people.name, email: people.email, departmentId: people.departmentId } })
+    .from(meetingParticipants)
+    .innerJoin(people, eq(people.id, meetingParticipants.personId))
+    .where(answered)
+    .orderBy(meetingParticipants.personId)
+    .for('update', { of: meetingParticipants });
+  if (current.length === 0) return [];
+  const rows = await rec.tx
+    .update(meetingParticipants)
+    .set({ response: 'needs_action', respondedAt: null, updatedAt: new Date(), version: sql`${meetingParticipants.version} + 1` })
+    .where(and(answered, inArray(meetingParticipants.personId, current.map((c) => c.p.personId))))
+    .returning();
+  const after = new Map(rows.map((r) => [r.personId, r]));
+  // Pipelined on the transaction's connection: one audit record per answer, not one round trip each.
+  await Promise.all(
+    current.map(({ p, person }) =>
+      rec.audit({
+        action: 'update',
+        entityType: 'meeting_participant',
+        entityId: meeting.id,
+        before: { meetingId: meeting.id, ...toApiParticipant(p, person) },
+        after: { meetingId: meeting.id, ...toApiParticipant(after.get(p.personId)!, person) },
+      }),
+    ),
+  );
+  return current.map(({ p }) => ({ meetingId: meeting.id, personId: p.personId, previousResponse: p.response as ApiParticipant['response'] }));
 }

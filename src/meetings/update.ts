@@ -5,6 +5,7 @@ import { diffFields } from '../platform/changes.js';
 import { BadRequest } from '../platform/errors.js';
 import { assertReferences } from '../platform/references.js';
 import { meetingIcs } from './lifecycle.js';
+import { resetResponses, type ResetResponse } from './participants.js';
 import { assertMeetingEditable, assertMeetingTimes, findMeeting, meetingApi, toApiMeeting, type MeetingRow } from './queries.js';
 import type { ApiMeeting, MeetingPatch } from './schemas.js';
 
@@ -12,6 +13,8 @@ export type UpdateScope = 'occurrence' | 'series';
 
 /** Fields whose change invalidates the invitation: they raise the iCalendar SEQUENCE. */
 const significant = ['startsAt', 'endsAt', 'timeZone', 'location', 'onlineUrl'] as const;
+/** Fields whose change reschedules the meeting: answers given for the old time no longer hold. */
+const rescheduling = ['startsAt', 'endsAt'] as const;
 const textFields = ['title', 'objective', 'location', 'onlineUrl', 'organizerId', 'initiativeId', 'timeZone'] as const;
 
 /** The new values of one meeting under a patch; times of other occurrences move by the same amounts. */
@@ -34,8 +37,9 @@ function applyPatch(m: MeetingRow, patch: MeetingPatch, startShift: number, newD
 /**
  * Edits a meeting, or with scope `series` the meeting and every occurrence of its series not
  * yet started (and the template later occurrences are made from). Once invitations are out, a
- * change of time, place or link raises `sequence`, and any change emits `meeting.updated` with
- * the new calendar.
+ * change of time, place or link raises `sequence`, a change of time returns the participants'
+ * answers to `needs_action` (RFC 6638 §3.2.8; the organizer's aside), and any change emits
+ * `meeting.updated` with the new calendar and the answers that were reset.
  */
 export async function updateMeeting(rec: ChangeRecorder, id: string, patch: MeetingPatch, scope: UpdateScope, checkVersion: (v: number) => void): Promise<ApiMeeting> {
   const org = rec.organizationId;
@@ -71,6 +75,7 @@ export async function updateMeeting(rec: ChangeRecorder, id: string, patch: Meet
   let raised = false;
   let updated = current;
   const changedIds: string[] = [];
+  const responsesReset: ResetResponse[] = [];
   for (const m of targets) {
     const set = applyPatch(m, patch, startShift, newDuration, dueLead, scope === 'series');
     const before = toApiMeeting(m);
@@ -84,6 +89,8 @@ export async function updateMeeting(rec: ChangeRecorder, id: string, patch: Meet
       .where(and(eq(meetings.organizationId, org), eq(meetings.id, m.id)))
       .returning();
     await rec.audit({ action: 'update', entityType: 'meeting', entityId: m.id, before, after: toApiMeeting(row!) });
+    // A draft's participants were never asked, so there is nothing to ask again.
+    if (m.status !== 'draft' && changed.some((f) => (rescheduling as readonly string[]).includes(f))) responsesReset.push(...(await resetResponses(rec, row!)));
     changedIds.push(m.id);
     if (m.id === id) updated = row!;
     changedAny = true;
@@ -103,10 +110,12 @@ export async function updateMeeting(rec: ChangeRecorder, id: string, patch: Meet
   }
 
   const api = await meetingApi(rec.tx, updated);
-  if (changedAny && current.status !== 'draft') {
+  if (changedAny && (current.status !== 'draft' || responsesReset.length > 0)) {
     const changes = diffFields(toApiMeeting(current), toApiMeeting(updated));
     delete changes.version;
-    await rec.event('meeting.updated', { meeting: api, scope, occurrenceIds: changedIds, changes, ics: await meetingIcs(rec.tx, updated, 'REQUEST') });
+    // Rendered after the reset, so the REQUEST asks each attendee again (PARTSTAT=NEEDS-ACTION).
+    const ics = await meetingIcs(rec.tx, updated, 'REQUEST');
+    await rec.event('meeting.updated', { meeting: api, scope, occurrenceIds: changedIds, changes, responsesReset, ics });
   }
   return api;
 }
