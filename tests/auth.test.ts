@@ -1,20 +1,12 @@
 import t from 'tap';
-import { buildApp } from '../src/app.js';
+import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config.js';
-import { openDatabase } from '../src/platform/database.js';
-import { buildTestApp, testEnv } from './helpers.js';
+import { insertApiKey } from '../src/access/api-keys.js';
+import { buildTestApp } from './helpers.js';
 
 t.test('revoking a key in one process stops it in another process at once (NOTIFY)', async (t) => {
   const a = await buildTestApp(t);
-  // A second, independent app instance on the same database, as another API process would be.
-  const config = loadConfig({ ...testEnv(), DATABASE_URL: a.database.url });
-  const database = openDatabase(a.database.url, { max: 2 });
-  const b = await buildApp(config, database, { logger: false });
-  await b.ready();
-  t.teardown(async () => {
-    await b.close();
-    await database.close();
-  });
+  const b = await a.anotherProcess();
   const created = await a.post('/v1/api-keys', { name: 'shared', scopes: ['read'] });
   const headers = { authorization: `Bearer ${created.body.secret}` };
   t.equal((await b.inject({ method: 'GET', url: '/v1/departments', headers })).statusCode, 200, 'the other process has the key cached');
@@ -25,6 +17,38 @@ t.test('revoking a key in one process stops it in another process at once (NOTIF
     if (status === 200) await new Promise((r) => setTimeout(r, 10));
   }
   t.equal(status, 401, 'the other process refuses it within milliseconds');
+});
+
+t.test('a wrong key costs one lookup, not one per request; a key made later with that secret works at once', async (t) => {
+  const a = await buildTestApp(t);
+  const b = await a.anotherProcess();
+  const secret = `lsn_${randomBytes(32).toString('base64url')}`;
+  const headers = { authorization: `Bearer ${secret}` };
+  const options = (a.database.sql as unknown as { options: { debug?: unknown } }).options;
+  let lookups = 0;
+  options.debug = (_conn: number, query: string) => {
+    if (/from api_keys where key_hash/.test(query)) lookups++;
+  };
+  try {
+    for (let i = 0; i < 10; i++) t.equal((await a.inject({ method: 'GET', url: '/v1/departments', headers })).status, 401);
+  } finally {
+    options.debug = undefined;
+  }
+  t.equal(lookups, 1, 'the unknown secret is looked up once');
+  t.equal((await b.inject({ method: 'GET', url: '/v1/departments', headers })).statusCode, 401, 'the other process remembers it as unknown too');
+
+  // As with LIAISON_BOOTSTRAP_KEY: the secret was tried before its key existed.
+  await insertApiKey(a.database.db, a.organizationId, { name: 'fixed', scopes: ['read'], secret });
+  const statusIn = async (app: typeof b) => {
+    let status = 401;
+    for (let i = 0; i < 20 && status === 401; i++) {
+      status = (await app.inject({ method: 'GET', url: '/v1/departments', headers })).statusCode;
+      if (status === 401) await new Promise((r) => setTimeout(r, 10));
+    }
+    return status;
+  };
+  t.equal(await statusIn(a.app), 200, 'this process accepts it within milliseconds');
+  t.equal(await statusIn(b), 200, 'and so does the other');
 });
 
 t.test('keys record lastUsedAt and are listed without secrets; admin scope needed to manage keys', async (t) => {
@@ -73,6 +97,7 @@ t.test('configuration errors name the variable', async (t) => {
   t.throws(() => loadConfig({ LIAISON_WEBHOOK_RETRY_SCHEDULE: '5 minutes' }), /LIAISON_WEBHOOK_RETRY_SCHEDULE/);
   t.throws(() => loadConfig({ LIAISON_BOOTSTRAP_KEY: 'short' }), /LIAISON_BOOTSTRAP_KEY/);
   t.match(loadConfig({}), { port: 3000, role: 'all', rateLimit: { max: 1200, timeWindowMs: 60000 } });
+  t.throws(() => loadConfig({ LIAISON_RATE_LIMIT: '10 per minute' }), /LIAISON_RATE_LIMIT/);
   t.throws(() => loadConfig({ LIAISON_DB_POOL_SIZE: '1' }), /LIAISON_DB_POOL_SIZE/);
   t.throws(() => loadConfig({ LIAISON_VERIFY_JSON_TEXT: 'yes' }), /LIAISON_VERIFY_JSON_TEXT/);
   t.equal(loadConfig({}).verifyJsonText, false, 'off unless asked for');

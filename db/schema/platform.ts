@@ -87,3 +87,41 @@ export const events = pgTable(
     index('events_occurred_idx').on(t.occurredAt),
   ],
 );
+
+// Rate limiting across API processes (src/platform/shared-counters.ts): requests counted per fixed,
+// wall-clock-aligned window. Each process adds what it counted every few tens of milliseconds and
+// reads back the total; rows outlive their window briefly and are then pruned.
+export const rateLimitKeyWindows = pgTable(
+  'rate_limit_key_windows',
+  {
+    organizationId: tenantId(),
+    keyId: uuid().notNull(),
+    windowStart: ts().notNull(),
+    count: integer().notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.organizationId, t.keyId, t.windowStart] }),
+    index('rate_limit_key_windows_start_idx').on(t.windowStart),
+  ],
+);
+
+// Requests that carried no valid key, per client address: they belong to no organisation (see
+// the migration).
+export const rateLimitAddressWindows = pgTable(
+  'rate_limit_address_windows',
+  {
+    address: text().notNull(),
+    windowStart: ts().notNull(),
+    count: integer().notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.address, t.windowStart] }),
+    index('rate_limit_address_windows_start_idx').on(t.windowStart),
+  ],
+);
+
+// The API processes counting requests, each seen within the last seconds: how many share a limit.
+export const rateLimitPeers = pgTable('rate_limit_peers', {
+  peerId: uuid().primaryKey(),
+  seenAt: ts().notNull(),
+});

@@ -31,6 +31,8 @@ export async function insertApiKey(db: DbOrTx, organizationId: string, input: { 
     .insert(apiKeys)
     .values({ organizationId, name: input.name, scopes: [...new Set(input.scopes)], prefix: keyPrefix(secret), keyHash: hashApiKey(secret) })
     .returning();
+  // Processes that remember this secret as naming no key forget that on commit (see KeyStore).
+  await db.execute(sql`select pg_notify(${KEY_CHANNEL}, ${row!.id})`);
   return { ...toApiKey(row!), secret };
 }
 

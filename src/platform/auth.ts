@@ -21,6 +21,18 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The limit on requests that carry no valid key, per client address (src/platform/rate-limit.ts).
+ * It is checked before a key is looked up, so that a flood of wrong keys costs no query once an
+ * address has spent its budget; a key this process already knows to be valid skips it.
+ */
+export interface UnauthenticatedLimit {
+  /** Throws a 429 problem when the client's address has spent its budget. */
+  check(req: FastifyRequest): void;
+  /** Counts one request refused for want of a valid key; throws a 429 problem when that passes the budget. */
+  count(req: FastifyRequest): Promise<void>;
+}
+
 interface CachedKey extends AuthContext {
   revoked: boolean;
   fetchedAt: number;
@@ -29,14 +41,25 @@ interface CachedKey extends AuthContext {
 export const KEY_CHANNEL = 'liaison_api_keys';
 const CACHE_TTL_MS = 60_000;
 const LAST_USED_EVERY_MS = 60_000;
+const MISSING_TTL_MS = 5_000;
+const MISSING_MAX = 10_000;
 
 /**
  * Key lookups are cached per process so an authenticated read costs no extra query. Revocation
  * must still take effect on the next request in every process: the revoking transaction sends
  * NOTIFY on KEY_CHANNEL and each process drops the key from its cache when it hears it.
+ *
+ * A secret that names no key is remembered for a few seconds too (bounded), so that repeating a
+ * wrong key costs no query each time. Could a key be created whose secret is remembered as
+ * missing? Generated secrets are random (32 bytes): only by someone who guessed it. The one secret
+ * known before its key exists is LIAISON_BOOTSTRAP_KEY, which automation may well try while the
+ * first start is creating it; creating a key also sends NOTIFY on KEY_CHANNEL, and hearing any
+ * notification forgets every missing secret, so the new key works as soon as it is committed.
  */
 export class KeyStore {
   private cache = new Map<string, CachedKey>();
+  /** Hashes that named no key, with when that stops being believed; oldest first. */
+  private missing = new Map<string, number>();
   private lastUsedWritten = new Map<string, number>();
   private listening: { unlisten(): Promise<void> } | null = null;
 
@@ -45,9 +68,15 @@ export class KeyStore {
   async start() {
     this.listening = await this.sql.listen(
       KEY_CHANNEL,
-      (keyId) => this.evict(keyId),
+      (keyId) => {
+        this.evict(keyId);
+        this.missing.clear();
+      },
       // A lost listener connection may have missed notifications: start again from nothing.
-      () => this.cache.clear(),
+      () => {
+        this.cache.clear();
+        this.missing.clear();
+      },
     );
   }
 
@@ -59,15 +88,28 @@ export class KeyStore {
     for (const [hash, k] of this.cache) if (k.keyId === keyId) this.cache.delete(hash);
   }
 
+  /** The key's context when this process knows it to be valid, without a query; else undefined. */
+  known(secret: string): AuthContext | undefined {
+    const now = Date.now();
+    const entry = this.cache.get(hashApiKey(secret));
+    if (!entry || entry.revoked || now - entry.fetchedAt > CACHE_TTL_MS) return undefined;
+    this.touch(entry.keyId, now);
+    return { organizationId: entry.organizationId, keyId: entry.keyId, scopes: entry.scopes };
+  }
+
   async lookup(secret: string): Promise<AuthContext | null> {
     const hash = hashApiKey(secret);
     const now = Date.now();
     let entry = this.cache.get(hash);
     if (!entry || now - entry.fetchedAt > CACHE_TTL_MS) {
+      if ((this.missing.get(hash) ?? 0) > now) return null;
       const rows = await this.sql<{ id: string; organization_id: string; scopes: string[]; revoked_at: Date | null }[]>`
         select id, organization_id, scopes, revoked_at from api_keys where key_hash = ${hash}`;
       const row = rows[0];
-      if (!row) return null;
+      if (!row) {
+        this.rememberMissing(hash, now);
+        return null;
+      }
       entry = { keyId: row.id, organizationId: row.organization_id, scopes: row.scopes, revoked: row.revoked_at !== null, fetchedAt: now };
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(hash, entry);
@@ -75,6 +117,13 @@ export class KeyStore {
     if (entry.revoked) return null;
     this.touch(entry.keyId, now);
     return { organizationId: entry.organizationId, keyId: entry.keyId, scopes: entry.scopes };
+  }
+
+  private rememberMissing(hash: string, now: number) {
+    this.missing.delete(hash);
+    // Entries go in in time order with one lifetime, so the first is the one to give up.
+    if (this.missing.size >= MISSING_MAX) this.missing.delete(this.missing.keys().next().value!);
+    this.missing.set(hash, now + MISSING_TTL_MS);
   }
 
   // lastUsedAt is written at most once a minute per key and process, off the request path.
@@ -93,14 +142,21 @@ function bearer(req: FastifyRequest): string | null {
   return m ? m[1]! : null;
 }
 
-export function registerAuth(app: FastifyInstance, keys: KeyStore) {
+export function registerAuth(app: FastifyInstance, keys: KeyStore, unauthenticated: UnauthenticatedLimit) {
   app.decorateRequest('auth', null as unknown as AuthContext);
   app.addHook('onRequest', async (req) => {
     const config = req.routeOptions.config;
     if (config.public || !req.routeOptions.url) return;
     const secret = bearer(req);
-    const auth = secret ? await keys.lookup(secret) : null;
-    if (!auth) throw new Unauthorized();
+    let auth: AuthContext | null | undefined = secret ? keys.known(secret) : undefined;
+    if (!auth) {
+      unauthenticated.check(req);
+      auth = secret ? await keys.lookup(secret) : null;
+      if (!auth) {
+        await unauthenticated.count(req);
+        throw new Unauthorized();
+      }
+    }
     const needed = config.scope ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
     if (!scopeSatisfied(auth.scopes, needed)) throw new Forbidden(needed);
     req.auth = auth;
