@@ -5,3 +5,4 @@ export * from './meetings.js';
 export * from './materials.js';
 export * from './outcomes.js';
 export * from './webhooks.js';
+export * from './streams.js';

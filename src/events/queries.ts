@@ -1,6 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../platform/database.js';
-import { NotFound } from '../platform/errors.js';
+import { BadRequest, NotFound } from '../platform/errors.js';
+import { decodeCursor } from '../platform/pagination.js';
 
 export interface EventRow {
   id: string;
@@ -26,14 +27,41 @@ export function typeFilter(types: string[] | undefined): SQL | undefined {
   return sql`(${sql.join(parts, sql` or `)})`;
 }
 
+export type Position = [txid: string, seq: string];
+
 /** The position of an event in the log, for `after=<eventId>` and SSE `Last-Event-ID`. */
-export async function eventPosition(db: DbOrTx, organizationId: string, eventId: string): Promise<[string, string]> {
+export async function eventPosition(db: DbOrTx, organizationId: string, eventId: string): Promise<Position> {
   const rows = (await db.execute(sql`select txid::text, seq::text from events where organization_id = ${organizationId} and id = ${eventId}`)) as unknown as {
     txid: string;
     seq: string;
   }[];
   if (!rows[0]) throw new NotFound('Event');
   return [rows[0].txid, rows[0].seq];
+}
+
+/** The position of an event the client names (at `path`); naming none of this organisation's events is 400. */
+export async function positionNamedBy(db: DbOrTx, organizationId: string, eventId: string, path: string, detail: string): Promise<Position> {
+  return eventPosition(db, organizationId, eventId).catch((err: unknown) => {
+    if (err instanceof NotFound) throw new BadRequest(detail, [{ path, message: 'unknown event' }]);
+    throw err;
+  });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A page cursor names the last event returned, not its (txid, seq) position: both are counters
+ * shared by every organisation in the database, so a cursor carrying them would let one
+ * organisation watch the pace of everyone else's writes. An event id is random and means
+ * something only inside its own organisation; a cursor from elsewhere, or altered, is refused.
+ */
+export const eventCursorKey = (row: EventRow) => [row.id];
+
+export async function positionAfterCursor(db: DbOrTx, organizationId: string, cursor: string): Promise<Position> {
+  const [eventId] = decodeCursor(cursor, 1)!;
+  const detail = 'The cursor is not valid here; pass `nextCursor` from a previous page of this organisation unchanged.';
+  if (typeof eventId !== 'string' || !UUID.test(eventId)) throw new BadRequest(detail, [{ path: 'querystring.cursor', message: 'invalid cursor' }]);
+  return positionNamedBy(db, organizationId, eventId, 'querystring.cursor', detail);
 }
 
 /**
@@ -61,7 +89,7 @@ export const visibilityHorizon = sql`(
 export async function readEvents(
   db: DbOrTx,
   organizationId: string,
-  q: { after?: [string, string] | null; types?: string[]; from?: string; to?: string; limit: number },
+  q: { after?: Position | null; types?: string[]; from?: string; to?: string; limit: number },
 ): Promise<EventRow[]> {
   const conds: SQL[] = [sql`organization_id = ${organizationId}`, sql`txid < ${visibilityHorizon}`];
   if (q.after) conds.push(sql`(txid, seq) > (${q.after[0]}::bigint, ${q.after[1]}::bigint)`);

@@ -3,19 +3,27 @@ import { sql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../platform/database.js';
+import { HttpProblem } from '../platform/errors.js';
 import { EVENTS_CHANNEL } from './outbox.js';
-import { readEvents, toApiEvent, typeFilter, visibilityHorizon } from './queries.js';
+import { readEvents, toApiEvent, typeFilter, visibilityHorizon, type Position } from './queries.js';
+import { StreamLeases } from './stream-leases.js';
 
 const HEARTBEAT_MS = 15_000;
-const BATCH = 200;
-/** Unsent bytes a client may leave in its socket buffer before it is dropped as too slow. */
-export const MAX_BUFFERED_BYTES = 1024 * 1024;
-/** How long a client may take to drain a full buffer. */
-const DRAIN_TIMEOUT_MS = 10_000;
+/**
+ * Events read at once. Read rows wait in memory until the client has taken them, so a stream
+ * reads few while its client is behind and more, up to the most, while it keeps up.
+ */
+const MIN_BATCH = 10;
+const MAX_BATCH = 200;
+/**
+ * How long a client may take to accept what its socket already holds. One that takes longer is
+ * disconnected and resumes with Last-Event-ID; until then the log, not memory, is its buffer.
+ */
+export const DRAIN_TIMEOUT_MS = 10_000;
 /** Re-read delay while committed events are held back behind an older open transaction. */
 const HELD_RETRY_MS = 20;
-
-type Position = [string, string];
+/** When a key at its stream limit may try again: a place frees only when one of its streams ends. */
+const RETRY_AFTER_SECONDS = 30;
 
 /**
  * One open SSE stream. It follows the organisation's log from a position and reads whenever it
@@ -27,6 +35,9 @@ class EventStream {
   private again = false;
   private closed = false;
   private heldTimer: NodeJS.Timeout | null = null;
+  private batch = MIN_BATCH;
+  /** Whether the client made the stream wait since the last batch was read. */
+  private waited = false;
 
   constructor(
     private db: Db,
@@ -47,7 +58,10 @@ class EventStream {
   }
 
   heartbeat() {
-    if (this.write(': heartbeat\n\n')) this.wake();
+    // A client that has not taken what it was sent needs no sign of life on top of it.
+    if (this.closed || this.res.destroyed || this.res.writableNeedDrain) return;
+    this.res.write(': heartbeat\n\n');
+    this.wake();
   }
 
   close() {
@@ -58,29 +72,41 @@ class EventStream {
     if (!this.res.destroyed) this.res.end();
   }
 
-  /** Writes a frame; a client whose unsent buffer outgrows the bound is dropped. */
-  private write(frame: string): boolean {
-    if (this.closed) return false;
-    this.res.write(frame);
-    if (this.res.writableLength > MAX_BUFFERED_BYTES) {
-      this.res.destroy();
-      this.close();
-      return false;
-    }
-    return true;
+  /** Drops a client that does not keep up; it reconnects with Last-Event-ID. */
+  private drop() {
+    this.res.destroy();
+    this.close();
   }
 
-  private async drained(): Promise<boolean> {
-    if (this.res.writableLength === 0 || !this.res.writableNeedDrain) return true;
+  /**
+   * Writes one frame and, when the socket's buffer is full, waits for the client to take it
+   * before the next. What the server holds for a stream is therefore at most the socket's
+   * high-water mark, one frame and the rest of a small batch, however far behind the client is:
+   * a backlog is streamed at the client's pace, and a client that stops reading is dropped after
+   * DRAIN_TIMEOUT_MS.
+   */
+  private async send(frame: string): Promise<boolean> {
+    if (this.closed || this.res.destroyed) return false;
+    if (this.res.write(frame)) return true;
+    this.waited = true;
+    if (await this.drained()) return !this.closed;
+    this.drop();
+    return false;
+  }
+
+  private drained(): Promise<boolean> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => finish(false), DRAIN_TIMEOUT_MS);
       const finish = (ok: boolean) => {
         clearTimeout(timer);
         this.res.off('drain', onDrain);
+        this.res.off('close', onClose);
         resolve(ok);
       };
       const onDrain = () => finish(true);
+      const onClose = () => finish(false);
+      const timer = setTimeout(() => finish(false), DRAIN_TIMEOUT_MS);
       this.res.on('drain', onDrain);
+      this.res.on('close', onClose);
     });
   }
 
@@ -90,19 +116,16 @@ class EventStream {
       do {
         this.again = false;
         for (;;) {
-          const rows = await readEvents(this.db, this.organizationId, { after: this.position, types: this.types, limit: BATCH });
+          const limit = this.batch;
+          const rows = await readEvents(this.db, this.organizationId, { after: this.position, types: this.types, limit });
+          this.waited = false;
           for (const row of rows) {
             const event = toApiEvent(row);
-            if (!this.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`)) return;
+            if (!(await this.send(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`))) return;
             this.position = [row.txid, row.seq];
           }
-          // Backpressure: stop reading (the log is the buffer) until the client catches up.
-          if (!(await this.drained())) {
-            this.res.destroy();
-            this.close();
-            return;
-          }
-          if (rows.length < BATCH) break;
+          this.batch = this.waited ? MIN_BATCH : Math.min(MAX_BATCH, limit * 2);
+          if (rows.length < limit) break;
         }
         if (!this.again && (await this.heldBack())) {
           this.heldTimer = setTimeout(() => this.wake(), HELD_RETRY_MS);
@@ -130,7 +153,8 @@ class EventStream {
 
 /**
  * The process's open streams, grouped by organisation, woken by one LISTEN on the events channel
- * (the outbox notifies with the organisation id on commit, whichever process committed).
+ * (the outbox notifies with the organisation id on commit, whichever process committed). Each
+ * stream holds a lease counted against its API key across processes (see StreamLeases).
  */
 export class EventHub {
   private byOrg = new Map<string, Set<EventStream>>();
@@ -140,7 +164,20 @@ export class EventHub {
   constructor(
     private db: Db,
     private sql: postgres.Sql,
+    private leases: StreamLeases,
   ) {}
+
+  /** A place for one more stream of the key (a lease id to `open` it with); 429 when the key has none left. */
+  async admit(organizationId: string, apiKeyId: string): Promise<string> {
+    const lease = await this.leases.acquire(organizationId, apiKeyId);
+    if (lease !== null) return lease;
+    throw new HttpProblem(
+      429,
+      `This API key already has ${this.leases.perKey} event streams open, the most it may hold (LIAISON_STREAMS_PER_KEY); close one, or poll GET /v1/events.`,
+      undefined,
+      { 'retry-after': String(RETRY_AFTER_SECONDS) },
+    );
+  }
 
   /** The position every event committed from now on comes after: no visible row is ahead of it. */
   async currentPosition(): Promise<Position> {
@@ -164,13 +201,22 @@ export class EventHub {
     }
   }
 
-  open(organizationId: string, res: ServerResponse, position: Position, types: string[] | undefined) {
-    this.heartbeat ??= setInterval(() => this.each((s) => s.heartbeat()), HEARTBEAT_MS);
+  open(organizationId: string, lease: string, res: ServerResponse, position: Position, types: string[] | undefined) {
+    this.heartbeat ??= setInterval(() => {
+      this.each((s) => s.heartbeat());
+      this.leases.renew();
+    }, HEARTBEAT_MS);
     const set = this.byOrg.get(organizationId) ?? new Set();
     this.byOrg.set(organizationId, set);
-    const stream = new EventStream(this.db, organizationId, res, position, types, () => set.delete(stream));
+    const stream = new EventStream(this.db, organizationId, res, position, types, () => {
+      set.delete(stream);
+      if (set.size === 0 && this.byOrg.get(organizationId) === set) this.byOrg.delete(organizationId);
+      this.leases.release(lease);
+    });
     set.add(stream);
     res.on('close', () => stream.close());
+    // The client may have gone before the listener was attached: its 'close' has been and gone.
+    if (res.destroyed) return stream.close();
     stream.wake();
   }
 
@@ -197,12 +243,14 @@ export class EventHub {
     this.each((s) => s.close());
     const listener = await this.listening?.catch(() => null);
     await listener?.unlisten().catch(() => {});
+    // The streams' leases are deleted before the pool closes, so they do not linger until they lapse.
+    await this.leases.settled();
   }
 }
 
 export function eventHubFor(app: FastifyInstance): EventHub {
   const db = app.db;
-  const hub = new EventHub(db, (db as unknown as { $client: postgres.Sql }).$client);
+  const hub = new EventHub(db, (db as unknown as { $client: postgres.Sql }).$client, new StreamLeases(db, app.config.streamsPerKey));
   // Open streams would keep the server from closing: end them before it waits for connections.
   app.addHook('preClose', async () => hub.close());
   return hub;

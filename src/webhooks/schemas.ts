@@ -7,7 +7,14 @@ const eventTypePattern = z
   .describe('An event type (`meeting.cancelled`), a wildcard over a prefix (`meeting.*`), or `*` for every type.');
 
 const webhookFields = {
-  url: z.string().trim().min(1).max(2000).describe('http(s) URL that receives the POSTs; private and loopback addresses are refused.'),
+  // Not trimmed: whitespace or control characters anywhere in a URL are refused (see ssrf.ts).
+  url: z
+    .string()
+    .min(1)
+    .max(2000)
+    .describe(
+      'http(s) URL that receives the POSTs, stored normalised (lower-case host, IDN as punycode, default port dropped). Refused: private, loopback and other non-global addresses, user info, and raw whitespace or control characters.',
+    ),
   description: z.string().max(1000).nullable().optional(),
   eventTypes: z.array(eventTypePattern).min(1).max(100),
   enabled: z.boolean().optional(),

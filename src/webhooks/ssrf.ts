@@ -1,47 +1,8 @@
 import dns from 'node:dns';
 import net from 'node:net';
+import { forbiddenReason } from './special-addresses.js';
 
-// Ordered most-specific first: the first matching range names the reason.
-const FORBIDDEN: ReadonlyArray<[cidr: string, reason: string]> = [
-  ['0.0.0.0/32', 'unspecified'],
-  ['0.0.0.0/8', 'reserved'],
-  ['127.0.0.0/8', 'loopback'],
-  ['10.0.0.0/8', 'private'],
-  ['172.16.0.0/12', 'private'],
-  ['192.168.0.0/16', 'private'],
-  ['169.254.0.0/16', 'link-local'],
-  ['100.64.0.0/10', 'cgnat'],
-  ['224.0.0.0/4', 'multicast'],
-  ['255.255.255.255/32', 'broadcast'],
-  ['240.0.0.0/4', 'reserved'],
-  ['192.0.0.0/24', 'reserved'],
-  ['192.0.2.0/24', 'reserved'],
-  ['198.18.0.0/15', 'reserved'],
-  ['198.51.100.0/24', 'reserved'],
-  ['203.0.113.0/24', 'reserved'],
-  ['192.88.99.0/24', 'reserved'],
-  ['::/128', 'unspecified'],
-  ['::1/128', 'loopback'],
-  ['fc00::/7', 'private'],
-  ['fec0::/10', 'private'],
-  ['fe80::/10', 'link-local'],
-  ['ff00::/8', 'multicast'],
-  ['64:ff9b:1::/48', 'private'],
-  ['2001:db8::/32', 'reserved'],
-  ['100::/64', 'reserved'],
-];
-
-const forbiddenLists = FORBIDDEN.map(([cidr, reason]) => ({ reason, list: blockListOf(cidr) }));
-
-// Everything routable on the IPv6 internet lives in 2000::/3; the rest is unassigned or special.
-const GLOBAL_UNICAST_V6 = blockListOf('2000::/3');
-
-function blockListOf(cidr: string): net.BlockList {
-  const [addr, prefix] = cidr.split('/');
-  const list = new net.BlockList();
-  list.addSubnet(addr, Number(prefix), net.isIPv4(addr) ? 'ipv4' : 'ipv6');
-  return list;
-}
+export { forbiddenReason };
 
 export function parseAllowCidrs(value: string | undefined): net.BlockList {
   const allow = new net.BlockList();
@@ -62,53 +23,6 @@ export function parseAllowCidrs(value: string | undefined): net.BlockList {
   return allow;
 }
 
-function ipv6Bytes(ip: string): number[] {
-  let text = ip;
-  const tail: number[] = [];
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    tail.push(...dotted[1].split('.').map(Number));
-    text = text.slice(0, -dotted[1].length) + '0:0';
-  }
-  const [head, rest] = text.split('::');
-  const headGroups = head ? head.split(':') : [];
-  const restGroups = rest ? rest.split(':') : [];
-  const fill = rest === undefined ? [] : Array(8 - headGroups.length - restGroups.length).fill('0');
-  const groups = [...headGroups, ...fill, ...restGroups];
-  const bytes = groups.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 0xff]);
-  if (tail.length) bytes.splice(12, 4, ...tail);
-  return bytes;
-}
-
-// IPv4 addresses smuggled inside IPv6 forms (mapped, NAT64 well-known prefix, 6to4) reach
-// the same IPv4 hosts, so they must be judged by the embedded address.
-function embeddedIPv4(ip: string): string | null {
-  const b = ipv6Bytes(ip);
-  const zeros = (from: number, to: number) => b.slice(from, to).every((x) => x === 0);
-  if (zeros(0, 10) && b[10] === 0xff && b[11] === 0xff) return b.slice(12).join('.');
-  if (b[0] === 0 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && zeros(4, 12)) return b.slice(12).join('.');
-  if (b[0] === 0x20 && b[1] === 0x02) return b.slice(2, 6).join('.');
-  return null;
-}
-
-/** Why connecting to `ip` is refused, or null when it is allowed. */
-export function forbiddenReason(ip: string, allow: net.BlockList): string | null {
-  const addr = ip.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
-  const family = net.isIP(addr);
-  if (family === 0) return 'invalid';
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  if (allow.check(addr, type)) return null;
-  if (family === 6) {
-    const v4 = embeddedIPv4(addr);
-    if (v4 !== null) return forbiddenReason(v4, allow);
-  }
-  for (const { reason, list } of forbiddenLists) {
-    if (list.check(addr, type)) return reason;
-  }
-  if (family === 6 && !GLOBAL_UNICAST_V6.check(addr, 'ipv6')) return 'reserved';
-  return null;
-}
-
 function describe(reason: string, ip: string): string {
   const article = /^[aeiou]/.test(reason) ? 'an' : 'a';
   return `${article} ${reason} address (${ip})`;
@@ -120,23 +34,53 @@ const systemResolver: Resolver = (hostname) => dns.promises.lookup(hostname, { a
 
 export type UrlCheck = { ok: true } | { ok: false; reason: string };
 
-export async function checkWebhookUrl(
-  url: string,
-  allow: net.BlockList,
-  resolve: Resolver = systemResolver,
-): Promise<UrlCheck> {
+/** The longest URL stored, after normalisation (punycode and percent-encoding can lengthen it). */
+export const MAX_WEBHOOK_URL_LENGTH = 2000;
+
+// Control characters (C0, DEL, C1) and every kind of space or line break. WHATWG URL parsing
+// drops tabs and newlines silently and percent-encodes the rest, so a URL carrying them would
+// be stored as something other than what was given; a raw CR or LF could also split a log line.
+const UNSAFE_CHARACTER = /[\p{Cc}\p{Z}]/u;
+
+/**
+ * The URL as it is stored and sent: WHATWG-serialised (lower-case scheme and host, IDN as
+ * punycode, default port dropped, path percent-encoded), or why it is refused. User info is
+ * refused rather than kept: credentials in a URL end up in logs, audit records and every event
+ * that describes the endpoint, and receivers authenticate deliveries by their signature instead.
+ */
+export function normaliseWebhookUrl(raw: string): { ok: true; url: URL } | { ok: false; reason: string } {
   let parsed: URL;
   try {
-    parsed = new URL(url);
+    parsed = new URL(raw);
   } catch {
     return { ok: false, reason: 'is not a valid absolute URL' };
+  }
+  // Judged on the text as given: the parsed form has already lost or encoded these characters.
+  const unsafe = UNSAFE_CHARACTER.exec(raw);
+  if (unsafe) {
+    const code = `U+${unsafe[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    return { ok: false, reason: `contains a control or whitespace character (${code} at position ${unsafe.index}); percent-encode it` };
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     return { ok: false, reason: `uses unsupported scheme "${parsed.protocol.replace(/:$/, '')}" (only http and https)` };
   }
   if (parsed.username !== '' || parsed.password !== '') {
-    return { ok: false, reason: 'must not contain credentials' };
+    return { ok: false, reason: 'must not contain credentials (user info); receivers verify the signature instead' };
   }
+  if (parsed.href.length > MAX_WEBHOOK_URL_LENGTH) {
+    return { ok: false, reason: `is longer than ${MAX_WEBHOOK_URL_LENGTH} characters once normalised` };
+  }
+  return { ok: true, url: parsed };
+}
+
+export async function checkWebhookUrl(
+  url: string,
+  allow: net.BlockList,
+  resolve: Resolver = systemResolver,
+): Promise<UrlCheck> {
+  const normalised = normaliseWebhookUrl(url);
+  if (!normalised.ok) return normalised;
+  const parsed = normalised.url;
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   if (net.isIP(host) !== 0) {
     const reason = forbiddenReason(host, allow);

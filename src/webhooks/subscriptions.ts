@@ -9,7 +9,7 @@ import { afterCreated } from '../platform/pagination.js';
 import { iso } from '../platform/schemas.js';
 import { eventTypeNames } from '../events/catalogue.js';
 import { generateWebhookSecret } from './signing.js';
-import { checkWebhookUrl } from './ssrf.js';
+import { checkWebhookUrl, normaliseWebhookUrl } from './ssrf.js';
 import type { NewWebhook, WebhookPatch } from './schemas.js';
 
 export type WebhookRow = typeof webhooks.$inferSelect;
@@ -59,9 +59,16 @@ export function assertEventTypes(patterns: string[], path: string) {
   });
 }
 
-export async function assertWebhookUrl(url: string, allow: net.BlockList) {
-  const check = await checkWebhookUrl(url, allow);
-  if (!check.ok) throw new BadRequest(`The webhook URL ${check.reason}.`, [{ path: 'body.url', message: check.reason }]);
+const refusedUrl = (reason: string) => new BadRequest(`The webhook URL ${reason}.`, [{ path: 'body.url', message: reason }]);
+
+/** The URL to store, in its normalised form, which is also the form the SSRF guard judges. */
+export async function acceptableWebhookUrl(url: string, allow: net.BlockList): Promise<string> {
+  const normalised = normaliseWebhookUrl(url);
+  if (!normalised.ok) throw refusedUrl(normalised.reason);
+  const href = normalised.url.href;
+  const check = await checkWebhookUrl(href, allow);
+  if (!check.ok) throw refusedUrl(check.reason);
+  return href;
 }
 
 export const findWebhook = tenantFinder(webhooks, 'Webhook', 'find_webhook');
@@ -77,11 +84,11 @@ export async function listWebhooks(db: DbOrTx, organizationId: string, q: { limi
 
 export async function createWebhook(rec: ChangeRecorder, input: NewWebhook, allow: net.BlockList) {
   assertEventTypes(input.eventTypes, 'body.eventTypes');
-  await assertWebhookUrl(input.url, allow);
+  const url = await acceptableWebhookUrl(input.url, allow);
   const secret = generateWebhookSecret();
   const [row] = await rec.tx
     .insert(webhooks)
-    .values({ organizationId: rec.organizationId, url: input.url, description: input.description ?? null, eventTypes: [...new Set(input.eventTypes)], enabled: input.enabled ?? true, secret })
+    .values({ organizationId: rec.organizationId, url, description: input.description ?? null, eventTypes: [...new Set(input.eventTypes)], enabled: input.enabled ?? true, secret })
     .returning();
   const api = toApiWebhook(row!);
   await rec.audit({ action: 'create', entityType: 'webhook', entityId: api.id, after: api });
@@ -92,12 +99,13 @@ export async function updateWebhook(rec: ChangeRecorder, id: string, patch: Webh
   const current = await findWebhook(rec.tx, rec.organizationId, id, { forUpdate: true });
   checkVersion(current.version);
   if (patch.eventTypes) assertEventTypes(patch.eventTypes, 'body.eventTypes');
-  if (patch.url !== undefined) await assertWebhookUrl(patch.url, allow);
+  const url = patch.url === undefined ? undefined : await acceptableWebhookUrl(patch.url, allow);
   const reenabled = patch.enabled === true && !current.enabled;
   const [row] = await rec.tx
     .update(webhooks)
     .set({
       ...patch,
+      ...(url !== undefined ? { url } : {}),
       ...(patch.eventTypes ? { eventTypes: [...new Set(patch.eventTypes)] } : {}),
       // Re-enabling starts the 5-day no-success clock afresh.
       ...(reenabled ? { disabledReason: null, lastSuccessAt: new Date() } : {}),
