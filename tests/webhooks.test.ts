@@ -93,6 +93,58 @@ t.test('refusals: scope, tenancy, unknown event types, SSRF at subscription time
   t.match(badPatch.body.detail, /loopback/);
 });
 
+t.test('URLs are stored normalised; whitespace, control characters and user info are refused and nothing is stored', async (t) => {
+  const api = await buildTestApp(t);
+  const normalised: [given: string, stored: string][] = [
+    ['HTTP://LocalHost:80/Hooks/%7Ealice?x=1#frag', 'http://localhost/Hooks/%7Ealice?x=1#frag'],
+    ['http://\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54:8080/a', 'http://localhost:8080/a'],
+    ['https://127.0.0.1:443/', 'https://127.0.0.1/'],
+    ['http://0177.0.0.1/x', 'http://127.0.0.1/x'],
+    ['http://[0:0:0:0:0:0:0:1]:80', 'http://[::1]/'],
+    ['http://127.0.0.1/caf\u00e9/../menu', 'http://127.0.0.1/menu'],
+    ['http://127.0.0.1/caf\u00e9', 'http://127.0.0.1/caf%C3%A9'],
+  ];
+  for (const [given, stored] of normalised) {
+    const res = await api.post('/v1/webhooks', hook(given, { enabled: false }));
+    t.equal(res.status, 201, given);
+    t.equal(res.body.url, stored, given);
+    t.equal((await api.get(`/v1/webhooks/${res.body.id}`)).body.url, stored, `${given} is stored as ${stored}`);
+  }
+
+  const before = [await api.count('webhooks'), await api.count('audit_events')];
+  const refused: [url: string, reason: RegExp][] = [
+    ['http://127.0.0.1/a\r\nX-Injected: 1', /control or whitespace character \(U\+000D at position 18\)/],
+    ['http://127.0.0.1/a\n', /U\+000A/],
+    ['http://127.0.0.1/\ta', /U\+0009/],
+    ['http://127.0.0.1\t/', /U\+0009/],
+    [' http://127.0.0.1/', /U\+0020 at position 0/],
+    ['http://127.0.0.1/ ', /U\+0020/],
+    ['http://127.0.0.1/a b', /U\+0020/],
+    ['http://127.0.0.1/\u0000', /U\+0000/],
+    ['http://127.0.0.1/\u007f', /U\+007F/],
+    ['http://127.0.0.1/\u0085', /U\+0085/],
+    ['http://127.0.0.1/\u00a0', /U\+00A0/],
+    ['http://127.0.0.1/\u2028', /U\+2028/],
+    ['http://user:pw@127.0.0.1/', /credentials/],
+    ['http://user@127.0.0.1/', /credentials/],
+    ['http://:pw@127.0.0.1/', /credentials/],
+    [`http://127.0.0.1/${'\u00e9'.repeat(400)}`, /longer than 2000 characters once normalised/],
+  ];
+  // A label fit for TAP output, which a raw U+2028 or control character would break.
+  const label = (url: string) => url.replace(/[^\x21-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).slice(0, 80);
+  for (const [url, reason] of refused) {
+    const res = await api.post('/v1/webhooks', hook(url));
+    t.equal(res.status, 400, label(url));
+    t.match(res.headers['content-type'], /^application\/problem\+json/);
+    t.match(res.body, { detail: reason, errors: [{ path: 'body.url', message: reason }] }, label(url));
+  }
+  const kept = await api.post('/v1/webhooks', hook('http://127.0.0.1:9/kept', { enabled: false }));
+  const patched = await api.patch(`/v1/webhooks/${kept.body.id}`, { url: 'http://127.0.0.1:9/kept\r\nX-Injected: 1' });
+  t.equal(patched.status, 400, 'a change of URL is refused the same way');
+  t.equal((await api.get(`/v1/webhooks/${kept.body.id}`)).body.url, 'http://127.0.0.1:9/kept');
+  t.same([await api.count('webhooks'), await api.count('audit_events')], [before[0]! + 1, before[1]! + 1], 'nothing but the one accepted endpoint was written');
+});
+
 t.test('POST /test sends webhook.test to that endpoint only, signed, and answers the attempt', async (t) => {
   const api = await buildTestApp(t);
   const first = await api.post('/v1/webhooks', hook('http://127.0.0.1:9/placeholder', { eventTypes: ['*'] }));
@@ -140,7 +192,7 @@ t.test('event catalogue: GET /v1/event-types and the OpenAPI webhooks map', asyn
   }
   t.same(Object.keys(doc.webhooks).sort(), res.body.data.map((e: { type: string }) => e.type).sort(), 'every catalogue type is documented');
   const op = doc.webhooks['webhook.disabled'].post;
-  t.match(op, { operationId: 'webhookDisabledWebhook', requestBody: { content: { 'application/json': { schema: { properties: { type: { const: 'webhook.disabled' }, data: Object } } } } } });
+  t.match(op, { operationId: 'webhookDisabled', requestBody: { content: { 'application/json': { schema: { properties: { type: { const: 'webhook.disabled' }, data: Object } } } } } });
   const refs = [...JSON.stringify(doc.webhooks).matchAll(/"#\/components\/schemas\/([\w.-]+)"/g)].map((m) => m[1]!);
   t.ok(refs.includes('WebhookSummary'));
   for (const r of refs) t.ok(doc.components.schemas[r], `${r} resolves`);

@@ -13,12 +13,22 @@ export const accessRoutes: FastifyPluginAsyncZod<{ keys: KeyStore }> = async (ap
 
   app.post('/v1/api-keys', {
     config,
-    schema: { operationId: 'createApiKey', tags, summary: 'Create an API key (its secret is shown once)', body: NewApiKey, response: { 201: CreatedApiKey, ...errorResponses } },
+    schema: {
+      operationId: 'createApiKey', tags, summary: 'Create an API key (its secret is shown once)',
+      description:
+        'Creates a key of this organisation with the scopes given (`admin` includes every scope, `write` includes `read`). The secret is in this answer only: the service keeps just its hash, so replaying the request with the same `Idempotency-Key` answers 409 instead of showing it again. Needs scope `admin` (403); a missing name or an empty or unknown scope list is 400.',
+      body: NewApiKey, response: { 201: CreatedApiKey, ...errorResponses },
+    },
   }, async (req, reply) => mutate(req, reply, 201, (rec) => createApiKey(rec, req.body), { secretBearing: true }));
 
   app.get('/v1/api-keys', {
     config,
-    schema: { operationId: 'listApiKeys', tags, summary: 'List API keys', querystring: z.object(pageQuery), response: { 200: listOf(ApiKey), ...errorResponses } },
+    schema: {
+      operationId: 'listApiKeys', tags, summary: 'List API keys',
+      description:
+        'Lists the organisation\'s keys, oldest first, revoked ones included (with `revokedAt`): name, prefix, scopes and `lastUsedAt`, never a secret or its hash. Needs scope `admin` (403); a malformed `cursor` is 400.',
+      querystring: z.object(pageQuery), response: { 200: listOf(ApiKey), ...errorResponses },
+    },
   }, async (req, reply) => {
     const rows = await listApiKeys(app.db, req.auth.organizationId, req.query);
     return page(req, reply, rows, req.query.limit, createdKey, toApiKey);
@@ -26,7 +36,12 @@ export const accessRoutes: FastifyPluginAsyncZod<{ keys: KeyStore }> = async (ap
 
   app.delete('/v1/api-keys/:keyId', {
     config,
-    schema: { operationId: 'revokeApiKey', tags, summary: 'Revoke an API key (effective on the next request)', params: z.object({ keyId: Id }), response: { 204: z.undefined(), ...errorResponses } },
+    schema: {
+      operationId: 'revokeApiKey', tags, summary: 'Revoke an API key (effective on the next request)',
+      description:
+        'Revokes a key: every API process refuses it (401) from the next request on. Needs scope `admin` (403); an unknown or already revoked key is 404.',
+      params: z.object({ keyId: Id }), response: { 204: z.undefined(), ...errorResponses },
+    },
   }, async (req, reply) => {
     await mutate(req, reply, 204, (rec) => revokeApiKey(rec, req.params.keyId));
     // This process forgets the key now; the others hear the NOTIFY sent on commit.

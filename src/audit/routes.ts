@@ -35,6 +35,8 @@ export const auditRoutes: FastifyPluginAsyncZod = async (app) => {
     config: { scope: 'admin' },
     schema: {
       operationId: 'listAuditEvents', tags: ['Audit'], summary: 'List audit records, oldest first',
+      description:
+        'Every recorded change of the organisation, oldest first: the API key that made it, the action, the entity and each changed field before and after, with the request id. `entityType` (singular snake_case, e.g. `agenda_item`), `entityId` and the [`from`, `to`) window narrow it. Needs scope `admin` (403); a malformed filter or `cursor` is 400.',
       querystring: z.object({
         ...pageQuery,
         entityType: z.string().max(64).optional(),

@@ -15,6 +15,8 @@ export const decisionRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/meetings/:meetingId/decisions', {
     schema: {
       operationId: 'recordDecision', tags, summary: 'Record a decision of a meeting',
+      description:
+        'Records a decision of the meeting with its statement, rationale, agenda item, supporters and objections, and emits `decision.recorded`; with `supersedesId` the older decision becomes `superseded` (`decision.superseded`). Refuses a cancelled meeting (409), supporters and objectors who are not distinct participants of the meeting (400), an agenda item of another meeting (400), a `supersedesId` that names no decision (400) and one that is no longer active (409).',
       params: z.object({ meetingId: Id }), body: NewDecision, response: { 201: Decision, ...errorResponses },
     },
   }, async (req, reply) => {
@@ -24,6 +26,8 @@ export const decisionRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/decisions', {
     schema: {
       operationId: 'listDecisions', tags, summary: 'List decisions',
+      description:
+        'Lists decisions, oldest first, with their supporters and objections; `meetingId`, `initiativeId` and `status` narrow the list. A malformed filter or `cursor` is 400.',
       querystring: DecisionListQuery, response: { 200: listOf(Decision), ...errorResponses },
     },
   }, async (req, reply) => {
@@ -33,7 +37,12 @@ export const decisionRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/decisions/:decisionId', {
-    schema: { operationId: 'getDecision', tags, summary: 'Get a decision', params: decisionParams, response: { 200: Decision, ...errorResponses } },
+    schema: {
+      operationId: 'getDecision', tags, summary: 'Get a decision',
+      description:
+        'Returns one decision with its supporters, objections and `ETag`. An unknown id, or another organisation\'s, is 404.',
+      params: decisionParams, response: { 200: Decision, ...errorResponses },
+    },
   }, async (req, reply) => {
     const decision = await getDecision(app.db, req.auth.organizationId, req.params.decisionId);
     setEtag(reply, decision);
@@ -43,6 +52,8 @@ export const decisionRoutes: FastifyPluginAsyncZod = async (app) => {
   app.patch('/v1/decisions/:decisionId', {
     schema: {
       operationId: 'updateDecision', tags, summary: 'Edit, revoke or make a decision supersede another',
+      description:
+        'Edits an active decision, revokes it (`status: revoked` with a `reason`) or makes it supersede another active one; emits `decision.updated` or `decision.revoked`. Refuses a superseded or revoked decision and a second `supersedesId` (409), a `reason` without revoking and revoking without a `reason` (400), a decision superseding itself (400) and a stale `If-Match` (412).',
       params: decisionParams, body: DecisionPatch, response: { 200: Decision, ...errorResponses },
     },
   }, async (req, reply) => {

@@ -18,7 +18,9 @@ export function eventTypeList() {
   return cached;
 }
 
-const operationId = (type: string) => `${type.replace(/[._-](\w)/g, (_m, c: string) => c.toUpperCase())}Webhook`;
+// The event type in camelCase (`meeting.invitation.sent` → `meetingInvitationSent`). No `Webhook`
+// suffix: generators add their own (hey-api names the body type `…WebhookRequest`).
+const operationId = (type: string) => type.replace(/[._-](\w)/g, (_m, c: string) => c.toUpperCase());
 
 const signatureHeaders = [
   { name: 'webhook-id', in: 'header', required: true, description: 'The event id: the same for every retry and replay of this event.', schema: { type: 'string', format: 'uuid' } },

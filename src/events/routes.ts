@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { BadRequest, HttpProblem, ServiceUnavailable } from '../platform/errors.js';
-import { decodeCursor, listOf, page, pageQuery } from '../platform/pagination.js';
+import { ServiceUnavailable } from '../platform/errors.js';
+import { listOf, page, pageQuery } from '../platform/pagination.js';
 import { errorResponses, Id, Timestamp } from '../platform/schemas.js';
 import { eventTypeList } from './documentation.js';
-import { eventPosition, findEvent, readEvents, toApiEvent } from './queries.js';
+import { eventCursorKey, findEvent, positionAfterCursor, positionNamedBy, readEvents, toApiEvent } from './queries.js';
 import { Event, EventType } from './schemas.js';
 import { eventHubFor } from './stream.js';
 
@@ -17,6 +17,8 @@ export const eventRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/events', {
     schema: {
       operationId: 'listEvents', tags, summary: 'List events in log order (for polling and catching up)',
+      description:
+        'The organisation\'s event log in commit order, for polling and for catching up after an outage: page on with the opaque `nextCursor`, or start after a known event with `after`; `type` (comma-separated, `meeting.*` wildcards) and `from`/`to` narrow it. Refuses a cursor this API did not issue to this organisation (or one altered) and an `after` that names no event of the organisation (400).',
       querystring: z.object({
         ...pageQuery,
         type: z.string().max(2000).optional().describe('Comma-separated event types; `meeting.*` wildcards allowed.'),
@@ -28,8 +30,12 @@ export const eventRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   }, async (req, reply) => {
     const org = req.auth.organizationId;
-    const fromCursor = decodeCursor(req.query.cursor, 2) as [string, string] | null;
-    const after = fromCursor ?? (req.query.after ? await eventPosition(app.db, org, req.query.after) : null);
+    const { cursor, after: afterId } = req.query;
+    const after = cursor
+      ? await positionAfterCursor(app.db, org, cursor)
+      : afterId
+        ? await positionNamedBy(app.db, org, afterId, 'querystring.after', '`after` names no event of this organisation (it may be older than the retention period).')
+        : null;
     const rows = await readEvents(app.db, org, {
       after,
       types: typeList(req.query.type),
@@ -37,14 +43,14 @@ export const eventRoutes: FastifyPluginAsyncZod = async (app) => {
       to: req.query.to,
       limit: req.query.limit + 1,
     });
-    return page(req, reply, rows, req.query.limit, (r) => [r.txid, r.seq], toApiEvent);
+    return page(req, reply, rows, req.query.limit, eventCursorKey, toApiEvent);
   });
 
   app.get('/v1/events/stream', {
     schema: {
       operationId: 'streamEvents', tags, summary: 'Live stream of events (Server-Sent Events)',
       description:
-        'One `id:`/`event:`/`data:` frame per event (data is the Event), a `: heartbeat` comment every 15 s. Reconnect with `Last-Event-ID` to receive exactly what was missed, in log order. Clients that do not keep up are disconnected.',
+        'One `id:`/`event:`/`data:` frame per event (data is the Event), a `: heartbeat` comment every 15 s. Reconnect with `Last-Event-ID` to receive exactly what was missed, in log order. A backlog is sent at the pace the client reads; a client that takes nothing for 10 s is disconnected. An API key may hold a limited number of streams at once (`LIAISON_STREAMS_PER_KEY`, 20 by default, counted across every API process): beyond it the answer is 429 with `Retry-After`. Refused: a `Last-Event-ID` naming no event of the organisation (400).',
       querystring: z.object({ types: z.string().max(2000).optional().describe('Comma-separated event types; `meeting.*` wildcards allowed.') }),
       headers: z.object({ 'last-event-id': Id.optional().describe('Resume after this event (sent by EventSource on reconnect).') }),
       response: {
@@ -56,18 +62,14 @@ export const eventRoutes: FastifyPluginAsyncZod = async (app) => {
     const org = req.auth.organizationId;
     const lastId = req.headers['last-event-id'];
     const position = lastId
-      ? await eventPosition(app.db, org, lastId).catch((err: unknown) => {
-          if (err instanceof HttpProblem && err.status === 404) {
-            throw new BadRequest('Last-Event-ID names no event of this organisation (it may be older than the retention period).', [
-              { path: 'headers.last-event-id', message: 'unknown event' },
-            ]);
-          }
-          throw err;
-        })
+      ? await positionNamedBy(app.db, org, lastId, 'headers.last-event-id', 'Last-Event-ID names no event of this organisation (it may be older than the retention period).')
       : await hub.currentPosition();
     await hub.listen().catch(() => {
       throw new ServiceUnavailable('Live events are unavailable right now; poll GET /v1/events meanwhile.');
     });
+    // From here on the stream holds a place among the key's streams; hub.open gives it back when
+    // the stream ends (at once, should the client already be gone).
+    const lease = await hub.admit(org, req.auth.keyId);
     reply.hijack();
     // A stream outlives any request deadline; it ends when the client leaves or the server drains.
     clearTimeout(req.deadline);
@@ -79,16 +81,23 @@ export const eventRoutes: FastifyPluginAsyncZod = async (app) => {
       'x-request-id': req.id,
     });
     reply.raw.write('retry: 1000\n: connected\n\n');
-    hub.open(org, reply.raw, position, typeList(req.query.types));
+    hub.open(org, lease, reply.raw, position, typeList(req.query.types));
   });
 
   app.get('/v1/events/:eventId', {
-    schema: { operationId: 'getEvent', tags, summary: 'Get an event', params: z.object({ eventId: Id }), response: { 200: Event, ...errorResponses } },
+    schema: {
+      operationId: 'getEvent', tags, summary: 'Get an event',
+      description:
+        'Returns one event of the log: its type, when the change happened and its `data` (the resource with its `version`). An unknown id, or another organisation\'s event, is 404.',
+      params: z.object({ eventId: Id }), response: { 200: Event, ...errorResponses },
+    },
   }, async (req) => toApiEvent(await findEvent(app.db, req.auth.organizationId, req.params.eventId)));
 
   app.get('/v1/event-types', {
     schema: {
       operationId: 'listEventTypes', tags, summary: 'The event catalogue: every type with the JSON Schema of its data and an example',
+      description:
+        'The catalogue of every event type this API emits, each with a description, the JSON Schema of its `data` and an example; the document lists the same types under `webhooks`. Takes no parameters; needs an API key with scope `read` (401 without one, 403 without the scope).',
       response: { 200: z.object({ data: z.array(EventType) }), ...errorResponses },
     },
   }, async () => ({ data: eventTypeList() }));

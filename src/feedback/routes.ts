@@ -14,6 +14,8 @@ export const feedbackRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/meetings/:meetingId/feedback', {
     schema: {
       operationId: 'giveMeetingFeedback', tags, summary: "Record a participant's rating of a meeting (once per participant)",
+      description:
+        'Records a participant\'s rating (1 to 5) and comment once the meeting is in progress or completed. Refuses a person who is not a participant (400), a second rating by the same participant (409) and a meeting that has not started or was cancelled (409).',
       params, body: NewFeedback, response: { 201: Feedback, ...errorResponses },
     },
   }, async (req, reply) => {
@@ -23,6 +25,8 @@ export const feedbackRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/meetings/:meetingId/feedback', {
     schema: {
       operationId: 'listMeetingFeedback', tags, summary: 'List the feedback on a meeting',
+      description:
+        'The ratings and comments given on the meeting, oldest first. An unknown meeting is 404.',
       params, querystring: FeedbackListQuery, response: { 200: listOf(Feedback), ...errorResponses },
     },
   }, async (req, reply) => {

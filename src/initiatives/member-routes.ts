@@ -16,6 +16,8 @@ export const memberRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/initiatives/:initiativeId/members', {
     schema: {
       operationId: 'listInitiativeMembers', tags, summary: "List an initiative's team",
+      description:
+        'The initiative\'s team: each member\'s role (`sponsor`, `owner`, `liaison`, `member`) and responsibility; `role` narrows the list. An unknown initiative is 404.',
       params: initiativeParams,
       querystring: z.object({ ...pageQuery, role: z.enum(memberRoles).optional() }),
       response: { 200: listOf(Member), ...errorResponses },
@@ -29,6 +31,8 @@ export const memberRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/initiatives/:initiativeId/members', {
     schema: {
       operationId: 'addInitiativeMember', tags, summary: 'Add a person to the team (409 if already a member or for a second sponsor/owner)',
+      description:
+        'Adds a person to the team as `member` (the default) or `liaison`, with their responsibility. Refuses a person already in the team and the roles `sponsor` and `owner`, which change through the initiative\'s `sponsorId`/`ownerId` (409), and a `personId` that names no person of the organisation (400).',
       params: initiativeParams, body: NewMember, response: { 201: Member, ...errorResponses },
     },
   }, async (req, reply) => {
@@ -40,7 +44,12 @@ export const memberRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/initiatives/:initiativeId/members/:personId', {
-    schema: { operationId: 'getInitiativeMember', tags, summary: 'Get a member', params: memberParams, response: { 200: Member, ...errorResponses } },
+    schema: {
+      operationId: 'getInitiativeMember', tags, summary: 'Get a member',
+      description:
+        'Returns one member of the team with its `ETag`. 404 when the initiative is unknown or the person is not in its team.',
+      params: memberParams, response: { 200: Member, ...errorResponses },
+    },
   }, async (req, reply) => {
     const member = toApiMember(await findMember(app.db, req.auth.organizationId, req.params.initiativeId, req.params.personId));
     setEtag(reply, member);
@@ -50,6 +59,8 @@ export const memberRoutes: FastifyPluginAsyncZod = async (app) => {
   app.patch('/v1/initiatives/:initiativeId/members/:personId', {
     schema: {
       operationId: 'updateInitiativeMember', tags, summary: "Change a member's role (liaison/member) or responsibility",
+      description:
+        'Changes a member\'s responsibility, or their role between `liaison` and `member`. Moving the sponsor or the owner to another role, or anyone into those roles, is 409 (set `sponsorId`/`ownerId` on the initiative). A stale `If-Match` is 412; a person not in the team 404.',
       params: memberParams, body: MemberPatch, response: { 200: Member, ...errorResponses },
     },
   }, async (req, reply) => {
@@ -63,6 +74,8 @@ export const memberRoutes: FastifyPluginAsyncZod = async (app) => {
   app.delete('/v1/initiatives/:initiativeId/members/:personId', {
     schema: {
       operationId: 'removeInitiativeMember', tags, summary: 'Remove a member (the sponsor and owner are handed over on the initiative instead: 409)',
+      description:
+        'Removes a person from the team. The sponsor and the owner stay until the initiative names others (409); a stale `If-Match` is 412, a person not in the team 404.',
       params: memberParams, response: { 204: z.undefined().describe('Removed'), ...errorResponses },
     },
   }, async (req, reply) => {

@@ -20,6 +20,8 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/initiatives', {
     schema: {
       operationId: 'listInitiatives', tags, summary: 'List initiatives',
+      description:
+        'Lists initiatives, oldest first, each with its department ids; `status`, a taking-part `departmentId` and `sponsorId` narrow the list. A malformed filter or `cursor` is 400.',
       querystring: z.object({
         ...pageQuery,
         status: InitiativeStatus.optional(),
@@ -37,6 +39,8 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       operationId: 'createInitiative', tags,
       summary: 'Create an initiative (its sponsor and owner become members)',
+      description:
+        'Creates an initiative with its objective, departments, dates, sponsor and owner; the sponsor and owner become members with those roles. Refuses the same person as sponsor and owner (400), a `targetDate` before `startDate` (400), and a sponsor, owner or department that names nothing in the organisation (400, naming the field).',
       body: NewInitiative, response: { 201: Initiative, ...errorResponses },
     },
   }, async (req, reply) => {
@@ -44,7 +48,12 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/initiatives/:initiativeId', {
-    schema: { operationId: 'getInitiative', tags, summary: 'Get an initiative', params: initiativeParams, response: { 200: Initiative, ...errorResponses } },
+    schema: {
+      operationId: 'getInitiative', tags, summary: 'Get an initiative',
+      description:
+        'Returns one initiative with its department ids and `ETag`. An unknown id, or another organisation\'s, is 404.',
+      params: initiativeParams, response: { 200: Initiative, ...errorResponses },
+    },
   }, async (req, reply) => {
     const initiative = await getInitiative(app.db, req.auth.organizationId, req.params.initiativeId);
     setEtag(reply, initiative);
@@ -56,7 +65,7 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
       operationId: 'updateInitiative', tags,
       summary: 'Update an initiative, change its status, or hand over sponsor/owner',
       description:
-        'Setting `sponsorId` or `ownerId` makes that person the `sponsor`/`owner` member (added if not yet a member); the previous holder stays in the team as a `member`.',
+        'Changes the fields given. Setting `sponsorId` or `ownerId` makes that person the `sponsor`/`owner` member (added if not yet a member); the previous holder stays in the team as a `member`. `status` moves `planned → active | cancelled` and `active → completed | cancelled`; any other change of status is 409. Refuses the same person as sponsor and owner and a `targetDate` before `startDate` (400), a reference that names nothing in the organisation (400) and a stale `If-Match` (412).',
       params: initiativeParams, body: InitiativePatch, response: { 200: Initiative, ...errorResponses },
     },
   }, async (req, reply) => {
@@ -67,6 +76,8 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       operationId: 'deleteInitiative', tags,
       summary: 'Delete an initiative with its goals and members (refused while meetings or issues refer to it; cancel it instead)',
+      description:
+        'Deletes an initiative with its goals, measurements, members and department links, each recorded in the audit log. Refused with 409 while meetings or issues belong to it (cancel it instead); a stale `If-Match` is 412, an unknown initiative 404.',
       params: initiativeParams, response: deleted,
     },
   }, async (req, reply) => {
@@ -78,6 +89,8 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/initiatives/:initiativeId/goals', {
     schema: {
       operationId: 'listGoals', tags: gtags, summary: "List an initiative's goals",
+      description:
+        'Lists an initiative\'s goals, oldest first, each with its derived `progress` (a fraction from 0 to 1, also for a goal whose target is below its baseline). An unknown initiative is 404.',
       params: initiativeParams, querystring: z.object(pageQuery), response: { 200: listOf(Goal), ...errorResponses },
     },
   }, async (req, reply) => {
@@ -89,6 +102,8 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/initiatives/:initiativeId/goals', {
     schema: {
       operationId: 'createGoal', tags: gtags, summary: 'Add a measurable goal',
+      description:
+        'Adds a measurable goal: metric, unit, baseline, target, due date and optionally a `current` value, recorded as the first measurement at `measuredAt` (default now). Refuses a `measuredAt` in the future or without a `current` (400); an unknown initiative is 404.',
       params: initiativeParams, body: NewGoal, response: { 201: Goal, ...errorResponses },
     },
   }, async (req, reply) => {
@@ -99,7 +114,12 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/initiatives/:initiativeId/goals/:goalId', {
-    schema: { operationId: 'getGoal', tags: gtags, summary: 'Get a goal', params: goalParams, response: { 200: Goal, ...errorResponses } },
+    schema: {
+      operationId: 'getGoal', tags: gtags, summary: 'Get a goal',
+      description:
+        'Returns one goal of the initiative with its `progress` and `ETag`. 404 when the initiative is unknown or the goal is not one of its goals.',
+      params: goalParams, response: { 200: Goal, ...errorResponses },
+    },
   }, async (req, reply) => {
     const goal = toApiGoal(await findGoal(app.db, req.auth.organizationId, req.params.initiativeId, req.params.goalId));
     setEtag(reply, goal);
@@ -109,6 +129,8 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
   app.patch('/v1/initiatives/:initiativeId/goals/:goalId', {
     schema: {
       operationId: 'updateGoal', tags: gtags, summary: 'Update a goal; a new `current` is recorded as a dated measurement',
+      description:
+        'Changes the fields given. A changed `current` is recorded as a dated measurement (`measuredAt`, default now), which may be neither in the future nor before the previous one (400); `measuredAt` without a changed `current` is 400. A stale `If-Match` is 412; a goal not of this initiative is 404.',
       params: goalParams, body: GoalPatch, response: { 200: Goal, ...errorResponses },
     },
   }, async (req, reply) => {
@@ -117,7 +139,12 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.delete('/v1/initiatives/:initiativeId/goals/:goalId', {
-    schema: { operationId: 'deleteGoal', tags: gtags, summary: 'Delete a goal and its measurements', params: goalParams, response: deleted },
+    schema: {
+      operationId: 'deleteGoal', tags: gtags, summary: 'Delete a goal and its measurements',
+      description:
+        'Deletes a goal with its measurement history. A stale `If-Match` is 412; a goal not of this initiative is 404.',
+      params: goalParams, response: deleted,
+    },
   }, async (req, reply) => {
     const { initiativeId, goalId } = req.params;
     await mutate(req, reply, 204, (rec) => deleteGoal(rec, initiativeId, goalId, (v) => checkIfMatch(req, v)));
@@ -127,6 +154,8 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/initiatives/:initiativeId/goals/:goalId/measurements', {
     schema: {
       operationId: 'listGoalMeasurements', tags: gtags, summary: 'The dated values of a goal, oldest first (its trend)',
+      description:
+        'The dated values of a goal, oldest first, one for every change of `current`: the trend a leader reads in the report. 404 when the initiative or the goal is unknown.',
       params: goalParams, querystring: z.object(pageQuery), response: { 200: listOf(GoalMeasurement), ...errorResponses },
     },
   }, async (req, reply) => {

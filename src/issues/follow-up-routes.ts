@@ -20,6 +20,8 @@ export const followUpRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       operationId: 'createFollowUpMeeting', tags: ['Meetings'],
       summary: 'Create the follow-up meeting, carrying over deferred and pending agenda items and unresolved issues',
+      description:
+        'Creates the next meeting (by default the same initiative, participants, place and length, one week later, titled `Follow-up: …`) and carries the pending and deferred agenda items and the unresolved issues onto it, each linked to where it came from. Every field overrides a default, so the body may be left out. Refuses what creating a meeting refuses (400); an unknown meeting is 404.',
       params: z.object({ meetingId: Id }), body: FollowUpMeeting, response: { 201: MeetingDetail, ...errorResponses },
     },
   }, async (req, reply) => {

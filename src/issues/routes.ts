@@ -18,6 +18,8 @@ export const issueRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/issues', {
     schema: {
       operationId: 'listIssues', tags, summary: 'List issues (open questions, actions, risks)',
+      description:
+        'Lists issues, oldest first, each with its derived `overdue` flag; one or several `status` values, `ownerId`, `departmentId`, `initiativeId`, `meetingId`, `overdue` and `dueBefore` narrow the list. A malformed filter or `cursor` is 400.',
       querystring: IssueListQuery,
       response: { 200: listOf(Issue), ...errorResponses },
     },
@@ -28,7 +30,12 @@ export const issueRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/v1/issues', {
-    schema: { operationId: 'createIssue', tags, summary: 'Open an issue', body: NewIssue, response: { 201: Issue, ...errorResponses } },
+    schema: {
+      operationId: 'createIssue', tags, summary: 'Open an issue',
+      description:
+        'Opens an issue (kind `action` and priority `normal` unless given) and emits `issue.opened`. Without a department it takes its owner\'s; raised in a meeting (`meetingId`) it takes the meeting\'s initiative. Refuses a reference that names nothing in the organisation (400), an `agendaItemId` without a meeting or of another meeting (400) and a cancelled meeting (409).',
+      body: NewIssue, response: { 201: Issue, ...errorResponses },
+    },
   }, async (req, reply) => {
     return mutate(req, reply, 201, (rec) => createIssue(rec, req.body));
   });
@@ -36,6 +43,8 @@ export const issueRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/meetings/:meetingId/issues', {
     schema: {
       operationId: 'createMeetingIssue', tags, summary: 'Open an issue raised in a meeting',
+      description:
+        'Opens an issue raised in this meeting, with the meeting\'s initiative unless given, and emits `issue.opened`. Refuses an `agendaItemId` that is not on this meeting\'s agenda (400), a reference that names nothing in the organisation (400) and a cancelled meeting (409); an unknown meeting is 404.',
       params: meetingParams, body: NewMeetingIssue, response: { 201: Issue, ...errorResponses },
     },
   }, async (req, reply) => {
@@ -46,7 +55,12 @@ export const issueRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/issues/:issueId', {
-    schema: { operationId: 'getIssue', tags, summary: 'Get an issue', params: issueParams, response: { 200: Issue, ...errorResponses } },
+    schema: {
+      operationId: 'getIssue', tags, summary: 'Get an issue',
+      description:
+        'Returns one issue with its derived `overdue` flag and its `ETag`. An unknown id, or another organisation\'s, is 404.',
+      params: issueParams, response: { 200: Issue, ...errorResponses },
+    },
   }, async (req, reply) => {
     const issue = toApiIssue(await findIssue(app.db, req.auth.organizationId, req.params.issueId));
     setEtag(reply, issue);
@@ -56,6 +70,8 @@ export const issueRoutes: FastifyPluginAsyncZod = async (app) => {
   app.patch('/v1/issues/:issueId', {
     schema: {
       operationId: 'updateIssue', tags, summary: 'Update an issue or move it through its lifecycle',
+      description:
+        'Changes the fields given and moves the issue through its lifecycle (`open → in_progress | resolved`, `in_progress ⇄ blocked`, `in_progress | blocked → resolved`, `resolved → closed | open`); emits `issue.updated`, and `issue.resolved` on resolving. Resolving needs a `resolution` (400); re-opening clears it. Any other status change is 409; a reference that names nothing is 400, a stale `If-Match` 412.',
       params: issueParams, body: IssuePatch, response: { 200: Issue, ...errorResponses },
     },
   }, async (req, reply) => {

@@ -18,7 +18,12 @@ export const participantRoutes: FastifyPluginAsyncZod = async (app) => {
   const tags = ['Participants'];
 
   app.get('/v1/meetings/:meetingId/participants', {
-    schema: { operationId: 'listParticipants', tags, summary: 'List the participants of a meeting', params: meetingParams, querystring: z.object(pageQuery), response: { 200: listOf(Participant), ...errorResponses } },
+    schema: {
+      operationId: 'listParticipants', tags, summary: 'List the participants of a meeting',
+      description:
+        'The meeting\'s participants in the order they were added, each with role, RSVP response and attendance. An unknown meeting is 404.',
+      params: meetingParams, querystring: z.object(pageQuery), response: { 200: listOf(Participant), ...errorResponses },
+    },
   }, async (req, reply) => {
     const org = req.auth.organizationId;
     await findMeeting(app.db, org, req.params.meetingId);
@@ -38,13 +43,23 @@ export const participantRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/v1/meetings/:meetingId/participants', {
-    schema: { operationId: 'addParticipant', tags, summary: 'Add a participant (409 when already one)', params: meetingParams, body: NewParticipant, response: { 201: Participant, ...errorResponses } },
+    schema: {
+      operationId: 'addParticipant', tags, summary: 'Add a participant (409 when already one)',
+      description:
+        'Adds a person to the meeting (role `required` unless given, response `needs_action`). Refuses a person already taking part (409), a cancelled or completed meeting (409) and a `personId` that names no person of the organisation (400).',
+      params: meetingParams, body: NewParticipant, response: { 201: Participant, ...errorResponses },
+    },
   }, async (req, reply) => {
     return mutate(req, reply, 201, (rec) => addParticipant(rec, req.params.meetingId, req.body));
   });
 
   app.get('/v1/meetings/:meetingId/participants/:personId', {
-    schema: { operationId: 'getParticipant', tags, summary: 'Get a participant', params, response: { 200: Participant, ...errorResponses } },
+    schema: {
+      operationId: 'getParticipant', tags, summary: 'Get a participant',
+      description:
+        'Returns one participant with its `ETag`. 404 when the meeting is unknown or the person does not take part in it.',
+      params, response: { 200: Participant, ...errorResponses },
+    },
   }, async (req, reply) => {
     const { p, person } = await findParticipant(app.db, req.auth.organizationId, req.params.meetingId, req.params.personId);
     const api = toApiParticipant(p, person);
@@ -53,20 +68,35 @@ export const participantRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.patch('/v1/meetings/:meetingId/participants/:personId', {
-    schema: { operationId: 'updateParticipant', tags, summary: 'Change a participant\'s role or record attendance', params, body: ParticipantPatch, response: { 200: Participant, ...errorResponses } },
+    schema: {
+      operationId: 'updateParticipant', tags, summary: 'Change a participant\'s role or record attendance',
+      description:
+        'Changes a participant\'s role or records whether they `attended`. A new role is refused once the meeting is cancelled or completed (409); attendance is refused before the meeting has started (409). A stale `If-Match` is 412; a person who does not take part 404.',
+      params, body: ParticipantPatch, response: { 200: Participant, ...errorResponses },
+    },
   }, async (req, reply) => {
     return mutate(req, reply, 200, (rec) => updateParticipant(rec, req.params.meetingId, req.params.personId, req.body, ifMatch(req)));
   });
 
   app.delete('/v1/meetings/:meetingId/participants/:personId', {
-    schema: { operationId: 'removeParticipant', tags, summary: 'Remove a participant', params, response: { 204: z.undefined().describe('Removed'), ...errorResponses } },
+    schema: {
+      operationId: 'removeParticipant', tags, summary: 'Remove a participant',
+      description:
+        'Removes a person from the meeting. Refused once the meeting is cancelled or completed (409); a stale `If-Match` is 412, a person who does not take part 404.',
+      params, response: { 204: z.undefined().describe('Removed'), ...errorResponses },
+    },
   }, async (req, reply) => {
     await mutate(req, reply, 204, (rec) => removeParticipant(rec, req.params.meetingId, req.params.personId, ifMatch(req)));
     return reply.send(undefined);
   });
 
   app.put('/v1/meetings/:meetingId/participants/:personId/response', {
-    schema: { operationId: 'respondToInvitation', tags, summary: 'Record a participant\'s RSVP answer', params, body: RsvpAnswer, response: { 200: Participant, ...errorResponses } },
+    schema: {
+      operationId: 'respondToInvitation', tags, summary: 'Record a participant\'s RSVP answer',
+      description:
+        'Records a participant\'s answer (`accepted`, `declined`, `tentative` or `needs_action`) and emits `participant.responded` when it changed; the same answer again changes nothing. Refused once the meeting is cancelled or completed (409); a stale `If-Match` is 412, a person who does not take part 404.',
+      params, body: RsvpAnswer, response: { 200: Participant, ...errorResponses },
+    },
   }, async (req, reply) => {
     return mutate(req, reply, 200, (rec) => respond(rec, req.params.meetingId, req.params.personId, req.body.response, ifMatch(req)));
   });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { checkIfMatch, setEtag } from '../platform/etag.js';
 import { mutate } from '../platform/mutation.js';
+import { ActionBody } from '../platform/optional-body.js';
 import { listOf, pageQuery, pageText } from '../platform/pagination.js';
 import { sendJsonText } from '../platform/json-text.js';
 import { errorResponses, Id, Timestamp } from '../platform/schemas.js';
@@ -24,6 +25,8 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/meetings', {
     schema: {
       operationId: 'listMeetings', tags, summary: 'List meetings in start order',
+      description:
+        'Lists meetings in start order, a page at a time; narrowed by start window (`from` inclusive, `to` exclusive), `status`, `initiativeId`, a participant, a participant\'s department or a series. A malformed filter or `cursor` is 400.',
       querystring: z.object({
         ...pageQuery,
         from: Timestamp.optional().describe('Meetings starting at or after this time.'),
@@ -44,6 +47,8 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/meetings', {
     schema: {
       operationId: 'createMeeting', tags, summary: 'Create a meeting (with participants and agenda; with `recurrence`, a series)',
+      description:
+        'Creates a draft meeting with its participants (role `required` unless given) and agenda in one atomic write; with `recurrence` (an RRULE) it creates a series and materialises its occurrences. `materialsDueAt` defaults to 24 h before the start. Refuses, naming the field and creating nothing (400): `endsAt` not after `startsAt`, `materialsDueAt` after the start, a person listed twice, an organizer, participant, agenda owner or initiative that names nothing in the organisation, and a `startsAt` that is not the first occurrence of the rule.',
       body: NewMeeting,
       response: { 201: MeetingDetail, ...errorResponses },
     },
@@ -54,6 +59,8 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/meetings/:meetingId', {
     schema: {
       operationId: 'getMeeting', tags, summary: 'Get a meeting with its participants, agenda and materials',
+      description:
+        'Returns the meeting with its participants, agenda items and material summaries, and its `ETag`. An unknown id, or another organisation\'s, is 404.',
       params, response: { 200: MeetingDetail, ...errorResponses },
     },
   }, async (req, reply) => {
@@ -65,6 +72,8 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
   app.patch('/v1/meetings/:meetingId', {
     schema: {
       operationId: 'updateMeeting', tags, summary: 'Update a meeting (or, with scope=series, every occurrence not yet started)',
+      description:
+        'Changes the fields given; with `scope=series` also every later occurrence of the series not yet started. Once invitations are out, a new time, place or link raises `sequence`, a new time returns the attendees\' answers to `needs_action` (the organizer\'s aside), and `meeting.updated` carries the new calendar. Refuses a cancelled or completed meeting (409), `scope=series` outside a series (400), times out of order or references that name nothing (400) and a stale `If-Match` (412).',
       params,
       querystring: z.object({
         scope: z.enum(['occurrence', 'series']).default('occurrence').describe('`series`: apply to this and every later occurrence of the series not yet started.'),
@@ -79,6 +88,8 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
   app.delete('/v1/meetings/:meetingId', {
     schema: {
       operationId: 'deleteMeeting', tags, summary: 'Delete a draft meeting (one that was sent out is cancelled instead)',
+      description:
+        'Deletes a draft meeting with its agenda and participants. A meeting that was sent out, started, ended or cancelled belongs to the record and is refused (409: cancel it instead); a stale `If-Match` is 412, an unknown meeting 404.',
       params, response: { 204: z.undefined().describe('Deleted'), ...errorResponses },
     },
   }, async (req, reply) => {
@@ -89,26 +100,43 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/meetings/:meetingId/invitations', {
     schema: {
       operationId: 'sendMeetingInvitations', tags, summary: 'Send (or re-send) the invitations: draft → scheduled',
-      params, body: z.strictObject({}).optional(), response: { 200: MeetingDetail, ...errorResponses },
+      description:
+        'Sends the invitations: a draft becomes scheduled (a scheduled meeting sends them again) and `meeting.invitation.sent` carries the meeting, its participants, agenda, materials and the iCalendar REQUEST. For an occurrence, the series\' later draft occurrences are scheduled with it. Takes no body, or `{}` (anything else is 400). Refused with 409 once the meeting is in progress, completed or cancelled; a stale `If-Match` is 412.',
+      params, body: ActionBody, response: { 200: MeetingDetail, ...errorResponses },
     },
   }, async (req, reply) => {
     return mutate(req, reply, 200, (rec) => sendInvitations(rec, req.params.meetingId, ifMatch(req)));
   });
 
   app.post('/v1/meetings/:meetingId/cancel', {
-    schema: { operationId: 'cancelMeeting', tags, summary: 'Cancel a meeting (one occurrence of a series)', params, body: CancelMeeting, response: { 200: Meeting, ...errorResponses } },
+    schema: {
+      operationId: 'cancelMeeting', tags, summary: 'Cancel a meeting (one occurrence of a series)',
+      description:
+        'Cancels one meeting (an occurrence of a series leaves the others as they are), raises `sequence` and emits `meeting.cancelled` with the reason and the iCalendar CANCEL. A `reason` is required (400). A completed or already cancelled meeting is 409; a stale `If-Match` is 412.',
+      params, body: CancelMeeting, response: { 200: Meeting, ...errorResponses },
+    },
   }, async (req, reply) => {
     return mutate(req, reply, 200, (rec) => cancelMeeting(rec, req.params.meetingId, req.body.reason, ifMatch(req)));
   });
 
   app.post('/v1/meetings/:meetingId/start', {
-    schema: { operationId: 'startMeeting', tags, summary: 'Start a scheduled meeting', params, body: z.strictObject({}).optional(), response: { 200: Meeting, ...errorResponses } },
+    schema: {
+      operationId: 'startMeeting', tags, summary: 'Start a scheduled meeting',
+      description:
+        'Marks a scheduled meeting as in progress and emits `meeting.started`. Takes no body, or `{}` (anything else is 400). Refused with 409 unless the meeting is scheduled; a stale `If-Match` is 412.',
+      params, body: ActionBody, response: { 200: Meeting, ...errorResponses },
+    },
   }, async (req, reply) => {
     return mutate(req, reply, 200, (rec) => startMeeting(rec, req.params.meetingId, ifMatch(req)));
   });
 
   app.post('/v1/meetings/:meetingId/end', {
-    schema: { operationId: 'endMeeting', tags, summary: 'End a meeting in progress', params, body: z.strictObject({}).optional(), response: { 200: Meeting, ...errorResponses } },
+    schema: {
+      operationId: 'endMeeting', tags, summary: 'End a meeting in progress',
+      description:
+        'Completes a meeting in progress and emits `meeting.ended`; in a series, the agenda items left pending or deferred and the unresolved issues move to the next occurrence. Takes no body, or `{}` (anything else is 400). Refused with 409 unless the meeting is in progress; a stale `If-Match` is 412.',
+      params, body: ActionBody, response: { 200: Meeting, ...errorResponses },
+    },
   }, async (req, reply) => {
     return mutate(req, reply, 200, (rec) => endMeeting(rec, req.params.meetingId, ifMatch(req)));
   });

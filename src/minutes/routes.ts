@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { checkIfMatch, setEtag } from '../platform/etag.js';
 import { mutate } from '../platform/mutation.js';
+import { ActionBody } from '../platform/optional-body.js';
 import { listOf, page } from '../platform/pagination.js';
 import { errorResponses, Id } from '../platform/schemas.js';
 import { getDraft, getRevision, listRevisions, saveDraft, toApiRevision } from './draft.js';
@@ -13,7 +14,12 @@ const params = z.object({ meetingId: Id });
 export const minutesRoutes: FastifyPluginAsyncZod = async (app) => {
   const tags = ['Minutes'];
   app.get('/v1/meetings/:meetingId/minutes', {
-    schema: { operationId: 'getMinutesDraft', tags, summary: 'Get the draft minutes of a meeting', params, response: { 200: MinutesDraft, ...errorResponses } },
+    schema: {
+      operationId: 'getMinutesDraft', tags, summary: 'Get the draft minutes of a meeting',
+      description:
+        'The meeting\'s current draft (summary in Markdown, attendance, acknowledgements) with its `ETag`; before the first save an empty draft at version 0. An unknown meeting is 404.',
+      params, response: { 200: MinutesDraft, ...errorResponses },
+    },
   }, async (req, reply) => {
     const draft = await getDraft(app.db, req.auth.organizationId, req.params.meetingId);
     setEtag(reply, draft);
@@ -23,6 +29,8 @@ export const minutesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.put('/v1/meetings/:meetingId/minutes', {
     schema: {
       operationId: 'saveMinutesDraft', tags, summary: 'Replace the draft minutes (If-Match "v0" when creating)',
+      description:
+        'Replaces the whole draft; published revisions stay as they are. Attendance names participants of the meeting, each once (400 otherwise); acknowledgements may thank any person of the organisation (400 for one that is unknown). A cancelled meeting has no minutes (409). With `If-Match` (`"v0"` before the first save), a concurrent edit is 412.',
       params, body: MinutesDraftContent, response: { 200: MinutesDraft, ...errorResponses },
     },
   }, async (req, reply) => {
@@ -32,7 +40,9 @@ export const minutesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/meetings/:meetingId/minutes/publish', {
     schema: {
       operationId: 'publishMinutes', tags, summary: 'Publish the draft as the next immutable revision',
-      params, body: z.strictObject({}).optional(), response: { 201: MinutesRevision, ...errorResponses },
+      description:
+        'Freezes the draft as the next immutable revision, records attendance on the participants and emits `minutes.published` with the whole revision: summary, attendance, decisions, and issues with owners and due dates. Takes no body, or `{}` (anything else is 400). Refused with 409 unless the meeting is in progress or completed, when there is no draft, and when nothing changed since the last revision; `If-Match` names the draft\'s version (412).',
+      params, body: ActionBody, response: { 201: MinutesRevision, ...errorResponses },
     },
   }, async (req, reply) => {
     return mutate(req, reply, 201, (rec) => publishMinutes(rec, req.params.meetingId, (v) => checkIfMatch(req, v)));
@@ -41,6 +51,8 @@ export const minutesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/meetings/:meetingId/minutes/revisions', {
     schema: {
       operationId: 'listMinutesRevisions', tags, summary: 'List the published revisions, oldest first',
+      description:
+        'The published revisions of the meeting\'s minutes, oldest first. An unknown meeting is 404.',
       params, querystring: RevisionListQuery, response: { 200: listOf(MinutesRevision), ...errorResponses },
     },
   }, async (req, reply) => {
@@ -51,6 +63,8 @@ export const minutesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/meetings/:meetingId/minutes/revisions/:revision', {
     schema: {
       operationId: 'getMinutesRevision', tags, summary: 'Get a published revision',
+      description:
+        'Returns one published revision, which never changes, with its `ETag`. 404 when the meeting or the revision number is unknown.',
       params: params.extend({ revision: z.coerce.number().int().min(1).max(1_000_000) }), response: { 200: MinutesRevision, ...errorResponses },
     },
   }, async (req, reply) => {

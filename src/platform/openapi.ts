@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { createJsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { bodyMayBeOmitted } from './optional-body.js';
 
-export const API_VERSION = '1.0.0';
+/** The document's `info.version` is the package's version, so an SDK names the release it was built from. */
+export const API_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Hooks that add to the finished document (the event catalogue adds the top-level `webhooks`). */
 export type DocumentExtension = (doc: Record<string, unknown>) => void;
@@ -78,12 +81,41 @@ const tagDescriptions: Record<string, string> = {
   Decisions: 'Decisions with rationale, supporters and objections.',
   Issues: 'Open questions, actions and risks with owners and due dates.',
   Feedback: 'Meeting feedback.',
+  Calendar: 'iCalendar (RFC 5545) exports of meetings and of a person\'s meetings.',
+  Goals: 'Measurable goals of an initiative and their dated measurements.',
+  'Initiative members': 'The team of an initiative: sponsor, owner, liaisons and members.',
+  Participants: 'The people taking part in a meeting, their RSVP answers and attendance.',
   Search: 'Full-text search across meetings, decisions, issues and materials.',
   Reports: 'Leader and effectiveness reports.',
   Events: 'The event log, live stream and event catalogue.',
   Webhooks: 'Webhook subscriptions and deliveries.',
   Audit: 'Who changed what, when.',
 };
+
+// Set per operation by the route transform below and turned into `requestBody.required: false`:
+// @fastify/swagger declares every body required, but a body whose fields are all optional may be
+// left out (see optional-body.ts), and SDKs should let callers leave it out.
+const OPTIONAL_BODY = 'x-liaison-optional-body';
+
+const zodTransform = createJsonSchemaTransform({ skipList: ['/docs', '/docs/*', '/docs/static/*', '/docs/json', '/docs/yaml', '/openapi.json'] });
+const routeTransform: typeof zodTransform = (input) => {
+  const out = zodTransform(input);
+  if (bodyMayBeOmitted(input.schema?.body)) (out.schema as Record<string, unknown>)[OPTIONAL_BODY] = true;
+  return out;
+};
+
+type Operation = { requestBody?: { required?: boolean }; [OPTIONAL_BODY]?: boolean };
+
+/** Turns the route transform's marker into `requestBody.required: false`, and drops the marker. */
+function markOptionalBodies(doc: Record<string, unknown>) {
+  for (const item of Object.values((doc.paths ?? {}) as Record<string, Record<string, Operation>>)) {
+    for (const op of Object.values(item)) {
+      if (!op[OPTIONAL_BODY]) continue;
+      delete op[OPTIONAL_BODY];
+      if (op.requestBody) op.requestBody.required = false;
+    }
+  }
+}
 
 /** Lists every tag the operations use, in a stable order, with its description. */
 export function declareTags(doc: Record<string, unknown>) {
@@ -94,6 +126,26 @@ export function declareTags(doc: Record<string, unknown>) {
   doc.tags = [...used].sort().map((name) => ({ name, description: tagDescriptions[name] ?? name }));
 }
 
+/**
+ * What the documentation page may load: its own scripts, styles and the API, nothing inline or
+ * from elsewhere. Unlike the UI's default it has no `upgrade-insecure-requests`, which would send
+ * every asset of a page opened as http://host:3000/docs (any host but localhost) to https and
+ * leave it blank.
+ */
+const docsContentSecurityPolicy = {
+  'default-src': "'self'",
+  'base-uri': "'self'",
+  'connect-src': "'self'",
+  'font-src': ["'self'", 'data:'],
+  'form-action': "'self'",
+  'frame-ancestors': "'self'",
+  'img-src': ["'self'", 'data:'],
+  'object-src': "'none'",
+  'script-src': "'self'",
+  'script-src-attr': "'none'",
+  'style-src': "'self'",
+};
+
 export async function registerOpenApi(app: FastifyInstance, extensions: DocumentExtension[] = []) {
   await app.register(swagger, {
     openapi: {
@@ -103,6 +155,7 @@ export async function registerOpenApi(app: FastifyInstance, extensions: Document
         version: API_VERSION,
         description:
           'Meeting management for cross-department work: goals, people, meetings with agendas and pre-reads, decisions and open issues, and signed webhooks for integrations.',
+        contact: { name: 'Liaison maintainers' },
         license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
       },
       servers: [{ url: '/', description: 'This server' }],
@@ -111,15 +164,30 @@ export async function registerOpenApi(app: FastifyInstance, extensions: Document
       },
       security: [{ bearerAuth: [] }],
     },
-    transform: createJsonSchemaTransform({ skipList: ['/docs', '/docs/*', '/docs/static/*', '/docs/json', '/docs/yaml', '/openapi.json'] }),
+    transform: routeTransform,
     transformObject: (input) => {
       const doc = jsonSchemaTransformObject(input) as Record<string, unknown>;
+      markOptionalBodies(doc);
       for (const extend of extensions) extend(doc);
       mergeInputTwins(doc);
       declareTags(doc);
       return doc as never;
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true }, staticCSP: true });
-  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  // The documentation is public: a browser opens it with no key (trying a request from it takes
+  // one, through Authorize). Every route registered in this context, the UI's static files and
+  // `/docs/json` included, is marked public at registration, so that auth and the rate limiter,
+  // which read `config.public`, need no list of documentation URLs.
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, public: true };
+    });
+    await docs.register(swaggerUi, {
+      routePrefix: '/docs',
+      // BaseLayout: the standalone top bar only adds a logo whose inline <style> the policy refuses.
+      uiConfig: { deepLinking: true, layout: 'BaseLayout', validatorUrl: null },
+      staticCSP: docsContentSecurityPolicy,
+    });
+    docs.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  });
 }

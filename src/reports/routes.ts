@@ -15,7 +15,7 @@ export const reportRoutes: FastifyPluginAsyncZod = async (app) => {
       operationId: 'getEffectivenessReport', tags: ['Reports'],
       summary: 'How well cross-department communication worked over a period',
       description:
-        'Every figure is defined in the response schema. The period is [from, to), at most five years; `from` and `to` take a timestamp or a date (00:00 UTC).',
+        'Counts how the organisation\'s meetings, materials, decisions, issues and feedback went over a period, in total and per department under `byDepartment`; every figure is defined in the response schema, and one with nothing to measure is null. The period is [from, to), at most five years; `from` and `to` take a timestamp or a date (00:00 UTC). Refuses a `to` that is not after `from` and a period over five years (400), and an `initiativeId` or `departmentId` that names nothing in the organisation (400).',
       querystring: z.object({
         from: PeriodBound.describe('Start of the period (inclusive).'),
         to: PeriodBound.describe('End of the period (exclusive).'),

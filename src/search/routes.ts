@@ -36,6 +36,8 @@ export const searchRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/search', {
     schema: {
       operationId: 'search', tags: ['Search'], summary: 'Search meetings, decisions, issues and materials',
+      description:
+        'Finds `q` (any language, case-insensitive substring) in meetings, decisions, issues and materials, or in the `types` given: title matches first, then newest, each hit with a one-line snippet and its meeting. Refuses an empty `q`, one longer than 200 characters and an unknown type (400).',
       querystring: SearchQuery,
       response: { 200: z.object({ data: z.array(SearchHit), nextCursor: z.string().nullable() }), ...errorResponses },
     },
