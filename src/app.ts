@@ -1,17 +1,19 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import rateLimit from '@fastify/rate-limit';
 import { randomUUID } from 'node:crypto';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import type { Database } from './platform/database.js';
 import { KeyStore, registerAuth } from './platform/auth.js';
 import { registerDeadline } from './platform/deadline.js';
-import { HttpProblem } from './platform/errors.js';
+import { registerDrain } from './platform/drain.js';
 import { verifyJsonText } from './platform/json-text.js';
 import { createMetrics, registerRequestMetrics } from './platform/metrics.js';
 import { registerOpenApi } from './platform/openapi.js';
 import { operationsRoutes } from './platform/operations-routes.js';
-import { registerProblemHandlers } from './platform/problem-handler.js';
+import { acceptOmittedBodies } from './platform/optional-body.js';
+import { registerRateLimit } from './platform/rate-limit.js';
+import { answerClientError, refuseConnect } from './platform/parser-errors.js';
+import { answerFrameworkError, MAX_PARAM_LENGTH, registerProblemHandlers } from './platform/problem-handler.js';
 import { accessRoutes } from './access/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { directoryRoutes } from './directory/routes.js';
@@ -52,18 +54,28 @@ export async function buildApp(config: Config, database: Database, opts: BuildOp
     },
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
-    return503OnClosing: true,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Requests that arrive while draining are answered by platform/drain.ts, as problem+json.
+    return503OnClosing: false,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    // Refusals raised before routing answer problem+json too (SPEC §4).
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<ZodTypeProvider>();
 
+  // Only JSON bodies (and multipart on the routes that register it) are read: text/plain on a
+  // JSON route is 415, not a string handed to the body schema.
+  app.removeContentTypeParser('text/plain');
+  app.server.on('connect', refuseConnect);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  acceptOmittedBodies(app);
   app.decorate('db', database.db);
   app.decorate('config', config);
   app.decorate('metrics', createMetrics());
 
   registerProblemHandlers(app);
+  registerDrain(app);
   registerRequestMetrics(app, app.metrics);
   registerDeadline(app, config.handlerTimeoutMs);
   if (config.verifyJsonText) verifyJsonText(app);
@@ -72,32 +84,12 @@ export async function buildApp(config: Config, database: Database, opts: BuildOp
   const keys = new KeyStore(database.sql);
   if (!opts.describeOnly) await keys.start();
   app.addHook('onClose', () => keys.stop());
-  registerAuth(app, keys);
+  registerAuth(app, keys, await registerRateLimit(app, config, database.sql, opts));
 
-  await app.register(rateLimit, {
-    global: true,
-    hook: 'preHandler',
-    max: config.rateLimit.max,
-    timeWindow: config.rateLimit.timeWindowMs,
-    keyGenerator: (req) => req.auth?.keyId ?? req.ip,
-    allowList: (req) => req.routeOptions.config.public === true || !req.routeOptions.url,
-    errorResponseBuilder: (_req, ctx) =>
-      new HttpProblem(429, `Rate limit of ${ctx.max} requests per ${ctx.after} exceeded for this API key.`, undefined, {
-        'retry-after': String(Math.max(1, Math.ceil(ctx.ttl / 1000))),
-      }),
-  });
-
-  // Every answer is private to its caller and carries the request id for support. While draining,
-  // answers also close their connection: an in-flight request on a keep-alive connection would
-  // otherwise hold the server open until the keep-alive time-out.
-  let draining = false;
-  app.addHook('preClose', async () => {
-    draining = true;
-  });
+  // Every answer is private to its caller and carries the request id for support.
   app.addHook('onSend', async (req, reply) => {
     reply.header('cache-control', 'no-store');
     reply.header('x-request-id', req.id);
-    if (draining) reply.header('connection', 'close');
   });
 
   await app.register(operationsRoutes(database.sql, () => refreshQueueGauges(database.db, app.metrics)));
@@ -110,7 +102,7 @@ export async function buildApp(config: Config, database: Database, opts: BuildOp
   await app.register(initiativeRoutes);
   await app.register(meetingRoutes);
   await app.register(agendaRoutes);
-  await app.register(materialRoutes);
+  await app.register(materialRoutes, { uploads: database.uploads });
   await app.register(minutesRoutes);
   await app.register(decisionRoutes);
   await app.register(issueRoutes);

@@ -36,11 +36,14 @@ export interface TestApp extends Caller {
   /** Row count of a table, to assert that a refused request wrote nothing. */
   count(table: string): Promise<number>;
   inject(opts: InjectOptions): Promise<Answer>;
+  /** Another, independent app instance on the same database, as another API process would be. */
+  anotherProcess(env?: Record<string, string>, poolSize?: number): Promise<FastifyInstance>;
 }
 
 export const testEnv = (extra: Record<string, string> = {}) => ({
   LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
   LIAISON_RATE_LIMIT: '100000/minute',
+  LIAISON_RATE_LIMIT_UNAUTHENTICATED: '100000/minute',
   LIAISON_WEBHOOK_ALLOW_CIDRS: '127.0.0.1/32,::1/128',
   LIAISON_WEBHOOK_RETRY_SCHEDULE: '1s,2s,4s',
   LIAISON_VERIFY_JSON_TEXT: 'true',
@@ -68,7 +71,7 @@ export async function buildTestApp(t: Test, env: Record<string, string> = {}, op
   const testDb = await createTestDatabase();
   const appUrl = opts.connectVia ? await opts.connectVia(testDb.url) : testDb.url;
   const config = loadConfig({ ...testEnv(env), DATABASE_URL: appUrl });
-  const database = openDatabase(appUrl, { max: opts.poolSize ?? 5 });
+  const database = openDatabase(appUrl, { max: opts.poolSize ?? 5, uploads: { max: config.uploadConcurrency, timeoutMs: config.uploadTimeoutMs } });
   const app = await buildApp(config, database, { logger: config.logLevel !== 'silent' });
   await app.ready();
   t.teardown(async () => {
@@ -111,6 +114,16 @@ export async function buildTestApp(t: Test, env: Record<string, string> = {}, op
     inject,
     newOrganization,
     keyWith: async (scopes) => caller((await insertApiKey(database.db, main.organizationId, { name: 'scoped', scopes })).secret, main.organizationId),
+    anotherProcess: async (extraEnv = {}, poolSize = 2) => {
+      const other = openDatabase(appUrl, { max: poolSize });
+      const b = await buildApp(loadConfig({ ...testEnv({ ...env, ...extraEnv }), DATABASE_URL: appUrl }), other, { logger: false });
+      await b.ready();
+      t.teardown(async () => {
+        await b.close();
+        await other.close();
+      });
+      return b;
+    },
     count: async (table) => {
       const [row] = await database.sql.unsafe(`select count(*)::int as n from "${table}"`);
       return row!.n as number;
