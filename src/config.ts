@@ -52,10 +52,24 @@ const EnvSchema = z.object({
   /** Event streams (SSE) one API key may hold open at once, across every API process. */
   LIAISON_STREAMS_PER_KEY: z.coerce.number().int().min(1).max(10_000).default(20),
   LIAISON_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).optional(),
+  /** `transaction`: DATABASE_URL is a pooler in transaction mode (PgBouncer); see platform/database.ts. */
+  LIAISON_DB_POOLER: z.enum(['none', 'transaction']).default('none'),
+  /** The database itself, bypassing the pooler, for what needs a session (LISTEN, migrations' lock). */
+  LIAISON_DB_DIRECT_URL: z.url().optional(),
   /** File uploads streamed at once per process, each on a connection of the uploads' own pool. */
   LIAISON_UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   /** Checks JSON rendered in SQL against the response schema on every answer (tests; costs CPU). */
   LIAISON_VERIFY_JSON_TEXT: z.enum(['true', 'false']).default('false'),
+}).superRefine((e, ctx) => {
+  // Behind a transaction pooler a session lasts one transaction: what needs a session must be
+  // able to reach the database without it, and there must be a pooler to be behind.
+  if (e.LIAISON_DB_POOLER !== 'transaction') return;
+  if (!e.LIAISON_DB_DIRECT_URL || e.LIAISON_DB_DIRECT_URL === e.DATABASE_URL) {
+    ctx.addIssue({ code: 'custom', path: ['LIAISON_DB_DIRECT_URL'], message: 'is required when LIAISON_DB_POOLER=transaction: the database itself, not the pooler that DATABASE_URL names' });
+  }
+  if (!e.DATABASE_URL) {
+    ctx.addIssue({ code: 'custom', path: ['LIAISON_DB_POOLER'], message: 'transaction needs DATABASE_URL to name the pooler (the embedded PostgreSQL has none in front of it)' });
+  }
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -81,6 +95,9 @@ export interface Config {
   streamsPerKey: number;
   verifyJsonText: boolean;
   dbPoolSize: number;
+  dbPooler: Env['LIAISON_DB_POOLER'];
+  /** Where session-bound work connects: LIAISON_DB_DIRECT_URL, else the database URL itself. */
+  dbDirectUrl: string | undefined;
   uploadConcurrency: number;
   /** An upload's deadline: the longer of the request-receive and handler time-outs. */
   uploadTimeoutMs: number;
@@ -134,6 +151,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // connections than callers lets postgres.js pipeline queries, which costs fewer system calls
     // and wake-ups than one connection per query.
     dbPoolSize: e.LIAISON_DB_POOL_SIZE ?? Math.min(10, 2 * availableParallelism() + 1),
+    dbPooler: e.LIAISON_DB_POOLER,
+    dbDirectUrl: e.LIAISON_DB_DIRECT_URL ?? e.DATABASE_URL,
     // Uploads hold their connection while the client sends the file, so they get their own pool
     // (and 503 beyond it) rather than a share of the one every other request needs.
     uploadConcurrency: e.LIAISON_UPLOAD_CONCURRENCY,

@@ -21,7 +21,13 @@ export async function openRuntime(config: Config, log: (msg: string) => void, op
     url = embedded.url;
     stopEmbedded = () => embedded.stop();
   }
-  const database = openDatabase(url, { max: opts.poolSize ?? config.dbPoolSize, uploads: { max: config.uploadConcurrency, timeoutMs: config.uploadTimeoutMs } });
+  const database = openDatabase(url, {
+    max: opts.poolSize ?? config.dbPoolSize,
+    uploads: { max: config.uploadConcurrency, timeoutMs: config.uploadTimeoutMs },
+    // Behind a transaction pooler, LISTEN and the migrations' lock go to the database directly.
+    pooler: config.dbPooler,
+    directUrl: config.dbPooler === 'transaction' ? config.dbDirectUrl : undefined,
+  });
   try {
     await runMigrations(database);
   } catch (err) {

@@ -40,6 +40,12 @@ export interface TestApp extends Caller {
   anotherProcess(env?: Record<string, string>, poolSize?: number): Promise<FastifyInstance>;
 }
 
+/**
+ * Tables that record the request itself rather than anything it changed (rate-limit counters count
+ * every request, refused or not): tests asserting that a refusal wrote nothing leave them out.
+ */
+export const BOOKKEEPING_TABLES = ['rate_limit_key_windows', 'rate_limit_address_windows', 'rate_limit_peers'];
+
 export const testEnv = (extra: Record<string, string> = {}) => ({
   LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
   LIAISON_RATE_LIMIT: '100000/minute',
@@ -70,8 +76,11 @@ export interface TestAppOptions {
 export async function buildTestApp(t: Test, env: Record<string, string> = {}, opts: TestAppOptions = {}): Promise<TestApp> {
   const testDb = await createTestDatabase();
   const appUrl = opts.connectVia ? await opts.connectVia(testDb.url) : testDb.url;
-  const config = loadConfig({ ...testEnv(env), DATABASE_URL: appUrl });
-  const database = openDatabase(appUrl, { max: opts.poolSize ?? 5, uploads: { max: config.uploadConcurrency, timeoutMs: config.uploadTimeoutMs } });
+  // Behind a pooler (LIAISON_DB_POOLER=transaction) the direct connection is the test database itself.
+  const direct: Record<string, string> = env.LIAISON_DB_POOLER === 'transaction' ? { LIAISON_DB_DIRECT_URL: testDb.url } : {};
+  const config = loadConfig({ ...testEnv({ ...direct, ...env }), DATABASE_URL: appUrl });
+  const pooling = { pooler: config.dbPooler, directUrl: config.dbDirectUrl };
+  const database = openDatabase(appUrl, { max: opts.poolSize ?? 5, uploads: { max: config.uploadConcurrency, timeoutMs: config.uploadTimeoutMs }, ...pooling });
   const app = await buildApp(config, database, { logger: config.logLevel !== 'silent' });
   await app.ready();
   t.teardown(async () => {
@@ -115,8 +124,8 @@ export async function buildTestApp(t: Test, env: Record<string, string> = {}, op
     newOrganization,
     keyWith: async (scopes) => caller((await insertApiKey(database.db, main.organizationId, { name: 'scoped', scopes })).secret, main.organizationId),
     anotherProcess: async (extraEnv = {}, poolSize = 2) => {
-      const other = openDatabase(appUrl, { max: poolSize });
-      const b = await buildApp(loadConfig({ ...testEnv({ ...env, ...extraEnv }), DATABASE_URL: appUrl }), other, { logger: false });
+      const other = openDatabase(appUrl, { max: poolSize, ...pooling });
+      const b = await buildApp(loadConfig({ ...testEnv({ ...direct, ...env, ...extraEnv }), DATABASE_URL: appUrl }), other, { logger: false });
       await b.ready();
       t.teardown(async () => {
         await b.close();

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { buildTestApp, uniq, type Answer, type Caller, type TestApp } from './helpers.js';
+import { buildTestApp, uniq, type Answer, type Caller, type TestApp, BOOKKEEPING_TABLES } from './helpers.js';
 
 // Sweeps every operation of the live OpenAPI document with another organisation's ids, in the path
 // (404, and the other organisation's rows unchanged) and in the body (400 naming the field, and
@@ -227,13 +227,9 @@ function idFields(resolve: (s: Schema | undefined) => Schema | undefined, schema
   return found;
 }
 
-// Bookkeeping of the request itself, not something the request wrote: rate-limit counters count
-// every request, refused or not.
-const bookkeeping = ['rate_limit_key_windows', 'rate_limit_address_windows', 'rate_limit_peers'];
-
 async function rowCounts(api: TestApp): Promise<Record<string, number>> {
   const tables = await api.database.sql<{ tablename: string }[]>`
-    select tablename from pg_tables where schemaname = 'public' and tablename <> all(${bookkeeping}) order by tablename`;
+    select tablename from pg_tables where schemaname = 'public' and tablename <> all(${BOOKKEEPING_TABLES}) order by tablename`;
   const query = tables.map(({ tablename }) => `select '${tablename}' as t, count(*)::int as n from "${tablename}"`).join(' union all ');
   const rows = await api.database.sql.unsafe(query);
   return Object.fromEntries(rows.map((r) => [r.t as string, r.n as number]));
