@@ -70,10 +70,14 @@ export const auditEvents = pgTable(
 // transaction is older than every transaction still running (pg_snapshot_xmin), and order by
 // (txid, seq). A row can then never appear behind a cursor that has already passed it, which is
 // what makes `after=` polling and SSE resumption gapless under concurrent writers.
+//
+// Partitioned by month of `occurred_at` (migration 0018, src/platform/partitions.ts), so retention
+// drops whole months; keys therefore include `occurred_at`. A lookup by id alone probes each
+// partition's key index: a handful with the 30-day retention.
 export const events = pgTable(
   'events',
   {
-    id: primaryId(),
+    id: uuid().notNull().default(sql`gen_random_uuid()`),
     seq: bigserial({ mode: 'number' }).notNull(),
     txid: bigint({ mode: 'number' }).notNull().default(sql`pg_current_xact_id()::text::bigint`),
     organizationId: tenantId(),
@@ -82,6 +86,7 @@ export const events = pgTable(
     data: jsonb().notNull(),
   },
   (t) => [
+    primaryKey({ columns: [t.id, t.occurredAt] }),
     index('events_org_order_idx').on(t.organizationId, t.txid, t.seq),
     index('events_org_type_order_idx').on(t.organizationId, t.type, t.txid, t.seq),
     index('events_occurred_idx').on(t.occurredAt),

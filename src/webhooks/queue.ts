@@ -69,7 +69,9 @@ const withSending = (ctes: SQL, claimed: SQL, recursive = false) => sql`
   with ${recursive ? sql`recursive ` : sql``}${ctes} claimed as (${claimed})
   select c.room, c.id, c.organization_id, c.webhook_id, c.event_id, c.event_type, c.attempts, c.total_attempts, c.failing_notified,
          w.url, w.enabled, w.secret, w.previous_secret, w.previous_secret_expires_at, e.occurred_at, e.data
-  from claimed c join webhooks w on w.id = c.webhook_id join events e on e.id = c.event_id`;
+  from claimed c join webhooks w on w.id = c.webhook_id
+  -- the event's time is its partition key: the join reads one partition
+  join events e on e.id = c.event_id and e.occurred_at = c.event_occurred_at`;
 
 /** What a claim took, and the endpoints that filled all their room (they may have more due). */
 export interface ClaimResult {
@@ -132,8 +134,8 @@ export async function claimDue(db: DbOrTx, workerId: string, limit: number, boun
       from occupancy
     ),
     candidates as (
-      select c.id, c.next_attempt_at, f.n as room from free f cross join lateral (
-        select d.id, d.next_attempt_at from webhook_deliveries d
+      select c.id, c.event_occurred_at, c.next_attempt_at, f.n as room from free f cross join lateral (
+        select d.id, d.event_occurred_at, d.next_attempt_at from webhook_deliveries d
         where d.webhook_id = f.webhook_id and d.status = 'pending' and d.next_attempt_at <= now()
           and (d.lease_until is null or d.lease_until <= now())
         order by d.next_attempt_at
@@ -143,10 +145,10 @@ export async function claimDue(db: DbOrTx, workerId: string, limit: number, boun
       where f.n > 0
     ),
     chosen as (
-      select id, room from candidates order by next_attempt_at limit ${limit}
+      select id, event_occurred_at, room from candidates order by next_attempt_at limit ${limit}
     ),`, sql`
     update webhook_deliveries d set lease_until = now() + ${lease}::interval, leased_by = ${workerId}, updated_at = now()
-    from chosen where d.id = chosen.id
+    from chosen where d.id = chosen.id and d.event_occurred_at = chosen.event_occurred_at
     returning d.*, chosen.room`, true))) as unknown as ClaimRow[];
   const got = new Map<string, number>();
   for (const r of rows) got.set(r.webhook_id, (got.get(r.webhook_id) ?? 0) + 1);

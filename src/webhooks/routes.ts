@@ -130,7 +130,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       const [row] = await rec.tx
         .insert(webhookDeliveries)
         .values({
-          organizationId: org, webhookId, eventId: event.id, eventType: event.type, nextAttemptAt: sql`now()`,
+          organizationId: org, webhookId, eventId: event.id, eventOccurredAt: event.occurredAt, eventType: event.type, nextAttemptAt: sql`now()`,
           leaseUntil: sql`now() + ${`${deps.timeoutMs + LEASE_MS} milliseconds`}::interval`, leasedBy: deps.workerId,
         })
         .returning();
