@@ -31,6 +31,15 @@ import { reportRoutes } from './reports/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
 import { refreshQueueGauges } from './webhooks/queue.js';
 import { addEventWebhooks } from './events/documentation.js';
+import { registerEventTypes } from './events/catalogue.js';
+import { registerEventSubscriber } from './events/outbox.js';
+import { meetingEventTypes } from './meetings/events.js';
+import { materialEventTypes } from './materials/events.js';
+import { minutesEventTypes } from './minutes/events.js';
+import { decisionEventTypes } from './decisions/events.js';
+import { issueEventTypes } from './issues/events.js';
+import { webhookEventTypes } from './webhooks/events.js';
+import { fanOutToWebhooks } from './webhooks/fan-out.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -46,6 +55,10 @@ export interface BuildOptions {
 }
 
 export async function buildApp(config: Config, database: Database, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  // The event log knows no feature: each tells it its event types, and what must happen in an
+  // event's transaction (webhook deliveries are queued with it).
+  registerEventTypes(meetingEventTypes, materialEventTypes, minutesEventTypes, decisionEventTypes, issueEventTypes, webhookEventTypes);
+  registerEventSubscriber(fanOutToWebhooks);
   const app = Fastify({
     logger: opts.logger === false ? false : { level: config.logLevel },
     genReqId: (req) => {

@@ -2,6 +2,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
 import type { Database } from './platform/database.js';
 import type { Metrics } from './platform/metrics.js';
+import { registerEventSubscriber } from './events/outbox.js';
+import { fanOutToWebhooks } from './webhooks/fan-out.js';
 import { startDeliveryWorker } from './webhooks/worker.js';
 import { startOverdueScan } from './issues/overdue-scan.js';
 import { startSeriesHorizon } from './meetings/series-horizon.js';
@@ -24,6 +26,8 @@ export interface Workers {
 
 /** Background work of the `worker` role: webhook delivery and scheduled scans. */
 export async function startWorkers(config: Config, database: Database, log: FastifyBaseLogger, metrics: Metrics): Promise<Workers> {
+  // Worker tasks record events too (issue.overdue, webhook.failing): their deliveries are queued with them.
+  registerEventSubscriber(fanOutToWebhooks);
   const ctx: WorkerContext = { config, database, log, metrics };
   const tasks = [await startDeliveryWorker(ctx), await startOverdueScan(ctx), await startSeriesHorizon(ctx)];
   return {

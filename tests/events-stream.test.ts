@@ -79,7 +79,7 @@ t.test('retention: events older than the retention period are pruned with their 
   const api = await buildTestApp(t);
   const [old, recent] = await commitEvents(api, api.organizationId, 'test.alpha', 2, 2);
   await api.database.sql`update events set occurred_at = now() - interval '31 days' where id = ${old!}`;
-  t.equal(await pruneExpired(api.database.db, 30), 1);
+  t.equal((await pruneExpired(api.database.db, 30)).deleted, 1);
   t.equal((await api.get(`/v1/events/${old}`)).status, 404);
   t.equal((await api.get(`/v1/events/${recent}`)).status, 200);
 });

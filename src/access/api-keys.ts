@@ -1,12 +1,14 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
+import { PgTransaction } from 'drizzle-orm/pg-core';
 import { apiKeys, organizations } from '../../db/schema/index.js';
 import { generateApiKey, hashApiKey, keyPrefix, type Scope } from '../platform/api-key-crypto.js';
 import { KEY_CHANNEL } from '../platform/auth.js';
 import type { ChangeRecorder } from '../platform/changes.js';
-import type { DbOrTx } from '../platform/database.js';
+import type { Db, DbOrTx } from '../platform/database.js';
 import { NotFound } from '../platform/errors.js';
 import { afterCreated } from '../platform/pagination.js';
 import { iso } from '../platform/schemas.js';
+import { wakeUpsOf } from '../platform/wake-ups.js';
 
 type Row = typeof apiKeys.$inferSelect;
 
@@ -31,13 +33,15 @@ export async function insertApiKey(db: DbOrTx, organizationId: string, input: { 
     .insert(apiKeys)
     .values({ organizationId, name: input.name, scopes: [...new Set(input.scopes)], prefix: keyPrefix(secret), keyHash: hashApiKey(secret) })
     .returning();
-  // Processes that remember this secret as naming no key forget that on commit (see KeyStore).
-  await db.execute(sql`select pg_notify(${KEY_CHANNEL}, ${row!.id})`);
+  // Processes that remember this secret as naming no key forget that once it commits (see
+  // KeyStore): on the pool it has committed now; a transaction's owner hints after its commit.
+  if (!(db instanceof PgTransaction)) wakeUpsOf(db as Db).hint(KEY_CHANNEL, row!.id);
   return { ...toApiKey(row!), secret };
 }
 
 export async function createApiKey(rec: ChangeRecorder, input: { name: string; scopes: Scope[] }) {
   const created = await insertApiKey(rec.tx, rec.organizationId, input);
+  rec.wake(KEY_CHANNEL, created.id);
   const { secret: _secret, ...audited } = created;
   await rec.audit({ action: 'create', entityType: 'api_key', entityId: created.id, after: audited });
   return created;
@@ -52,7 +56,10 @@ export async function listApiKeys(db: DbOrTx, organizationId: string, q: { limit
     .limit(q.limit + 1);
 }
 
-/** Revocation tells every process (NOTIFY, delivered on commit) so cached keys stop working at once. */
+/**
+ * Revocation is durable in api_keys; once it commits every process is told (a wake-up hint) and
+ * drops the key from its cache. A process that misses the hint finds it by KeyStore's poll.
+ */
 export async function revokeApiKey(rec: ChangeRecorder, id: string) {
   const [current] = await rec.tx
     .select()
@@ -62,10 +69,11 @@ export async function revokeApiKey(rec: ChangeRecorder, id: string) {
   if (!current) throw new NotFound('API key');
   const [row] = await rec.tx
     .update(apiKeys)
-    .set({ revokedAt: new Date(), updatedAt: new Date(), version: current.version + 1 })
+    // The database's clock: KeyStore's poll compares revocation times with it.
+    .set({ revokedAt: sql`now()`, updatedAt: new Date(), version: current.version + 1 })
     .where(eq(apiKeys.id, id))
     .returning();
-  await rec.tx.execute(sql`select pg_notify(${KEY_CHANNEL}, ${id})`);
+  rec.wake(KEY_CHANNEL, id);
   await rec.audit({ action: 'revoke', entityType: 'api_key', entityId: id, before: toApiKey(current), after: toApiKey(row!) });
 }
 

@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
+import { KEY_CHANNEL } from '../platform/auth.js';
 import type { Db } from '../platform/database.js';
+import { wakeUpsOf } from '../platform/wake-ups.js';
 import { createOrganization, insertApiKey } from './api-keys.js';
 
 export interface FirstOrganization {
@@ -19,7 +21,7 @@ export async function bootstrapFirstOrganization(
   db: Db,
   opts: { fixedKey?: string; reveal(first: FirstOrganization): Promise<void> },
 ): Promise<FirstOrganization | null> {
-  return db.transaction(async (tx) => {
+  const created = await db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(7268152)`);
     const [existing] = (await tx.execute(sql`select 1 from organizations limit 1`)) as unknown as unknown[];
     if (existing) return null;
@@ -29,6 +31,9 @@ export async function bootstrapFirstOrganization(
     await opts.reveal(first);
     return first;
   });
+  // Processes that were sent this key before it existed (LIAISON_BOOTSTRAP_KEY) forget that now.
+  if (created) wakeUpsOf(db).hint(KEY_CHANNEL, 'created');
+  return created;
 }
 
 /**

@@ -1,19 +1,18 @@
 import type { EventTypeDef } from './types.js';
-import { meetingEventTypes } from '../meetings/events.js';
-import { materialEventTypes } from '../materials/events.js';
-import { minutesEventTypes } from '../minutes/events.js';
-import { decisionEventTypes } from '../decisions/events.js';
-import { issueEventTypes } from '../issues/events.js';
-import { webhookEventTypes } from '../webhooks/events.js';
 
-/** Every event type Liaison emits; each module declares its own. */
-export const eventCatalogue: EventTypeDef[] = [
-  ...meetingEventTypes,
-  ...materialEventTypes,
-  ...minutesEventTypes,
-  ...decisionEventTypes,
-  ...issueEventTypes,
-  ...webhookEventTypes,
-];
+/**
+ * Every event type Liaison emits. Each feature declares its own (meetings/events.ts, …) and the
+ * process registers them when it is composed (app.ts), so the event log imports no feature.
+ * Both views are live: they hold what has been registered so far.
+ */
+export const eventCatalogue: EventTypeDef[] = [];
+export const eventTypeNames = new Set<string>();
 
-export const eventTypeNames = new Set(eventCatalogue.map((e) => e.type));
+/** Adds event types in the order given (the order of GET /v1/event-types and the OpenAPI `webhooks`). */
+export function registerEventTypes(...groups: EventTypeDef[][]) {
+  for (const def of groups.flat()) {
+    if (eventTypeNames.has(def.type)) continue;
+    eventCatalogue.push(def);
+    eventTypeNames.add(def.type);
+  }
+}

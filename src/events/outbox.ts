@@ -1,7 +1,6 @@
-import { sql } from 'drizzle-orm';
-import { events } from '../../db/schema/index.js';
+import { randomUUID } from 'node:crypto';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Tx } from '../platform/database.js';
-import { fanOutToWebhooks } from '../webhooks/fan-out.js';
 
 export const EVENTS_CHANNEL = 'liaison_events';
 
@@ -13,18 +12,69 @@ export interface AppendedEvent {
 }
 
 /**
- * Appends an event to the organisation's log inside the caller's transaction, queues one delivery
- * per subscribed endpoint in the same transaction, and notifies listeners (SSE streams, delivery
- * workers) once it commits: PostgreSQL delivers NOTIFY only on commit, so a rolled-back change
- * wakes nobody and sends nothing.
+ * An event on its way into the log. Its id and time are chosen here rather than by the database so
+ * that whoever records it can use them before the row is written (see ChangeRecorder); its data is
+ * rendered to JSON when it is recorded, as an immediate insert would have.
+ */
+export interface EventToAppend {
+  id: string;
+  organizationId: string;
+  type: string;
+  occurredAt: Date;
+  dataJson: string;
+}
+
+export function eventToAppend(organizationId: string, type: string, data: Record<string, unknown>): { event: AppendedEvent; row: EventToAppend } {
+  const event = { id: randomUUID(), type, occurredAt: new Date(), data };
+  return { event, row: { id: event.id, organizationId, type, occurredAt: event.occurredAt, dataJson: JSON.stringify(data) } };
+}
+
+/**
+ * What must happen in an event's transaction besides appending it (the webhook fan-out): a
+ * data-modifying statement over the appended rows, named by `appended` (columns id,
+ * organization_id, type, occurred_at, data). It runs inside the statement that appends the events,
+ * so it commits or rolls back with them and costs no round trip of its own. Features register
+ * theirs when the process is composed (app.ts, worker.ts): the event log knows none of them.
+ */
+export type EventSubscriber = (appended: SQL) => SQL;
+
+const subscribers: EventSubscriber[] = [];
+
+export function registerEventSubscriber(subscriber: EventSubscriber) {
+  if (!subscribers.includes(subscriber)) subscribers.push(subscriber);
+}
+
+/**
+ * The common table expressions (for a top-level WITH, where data-modifying ones must sit) that
+ * append `events` in the order given, with every subscriber's statement over them. Rows are
+ * inserted in that order, so their `seq` follows it: within one transaction (one txid) that is
+ * the log's order (see db/schema/platform.ts).
+ */
+export function appendEventsCtes(events: EventToAppend[]): SQL {
+  const rows = events.map(
+    (e, i) =>
+      `{"ord":${i},"id":${JSON.stringify(e.id)},"organization_id":${JSON.stringify(e.organizationId)},"type":${JSON.stringify(e.type)},` +
+      `"occurred_at":${JSON.stringify(e.occurredAt.toISOString())},"data":${e.dataJson}}`,
+  );
+  const ctes = [
+    sql`appended_events as (
+      insert into events (id, organization_id, type, occurred_at, data)
+      select id, organization_id, type, occurred_at, data
+      from jsonb_to_recordset(${`[${rows.join(',')}]`}::jsonb) as e(ord int, id uuid, organization_id uuid, type text, occurred_at timestamptz, data jsonb)
+      order by ord
+      returning id, organization_id, type, occurred_at, data)`,
+  ];
+  subscribers.forEach((subscriber, i) => ctes.push(sql`${sql.raw(`event_subscriber_${i}`)} as (${subscriber(sql.raw('appended_events'))})`));
+  return sql.join(ctes, sql`, `);
+}
+
+/**
+ * Appends one event now, with what its subscribers do, inside a transaction the caller owns (tests
+ * and tools). It sends no wake-up: the caller's commit comes later, so listeners find the event
+ * by their poll. Changes are recorded through platform/changes.ts, which also wakes them.
  */
 export async function appendEvent(tx: Tx, organizationId: string, type: string, data: Record<string, unknown>): Promise<AppendedEvent> {
-  const [row] = await tx
-    .insert(events)
-    .values({ organizationId, type, data })
-    .returning({ id: events.id, occurredAt: events.occurredAt });
-  const appended = { id: row!.id, type, occurredAt: row!.occurredAt, data };
-  await fanOutToWebhooks(tx, organizationId, appended);
-  await tx.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${organizationId})`);
-  return appended;
+  const { event, row } = eventToAppend(organizationId, type, data);
+  await tx.execute(sql`with ${appendEventsCtes([row])} select 1`);
+  return event;
 }

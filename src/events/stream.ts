@@ -4,6 +4,7 @@ import type postgres from 'postgres';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../platform/database.js';
 import { HttpProblem } from '../platform/errors.js';
+import { listenFor } from '../platform/wake-ups.js';
 import { EVENTS_CHANNEL } from './outbox.js';
 import { readEvents, toApiEvent, typeFilter, visibilityHorizon, type Position } from './queries.js';
 import { StreamLeases } from './stream-leases.js';
@@ -24,6 +25,8 @@ export const DRAIN_TIMEOUT_MS = 10_000;
 const HELD_RETRY_MS = 20;
 /** When a key at its stream limit may try again: a place frees only when one of its streams ends. */
 const RETRY_AFTER_SECONDS = 30;
+/** How often the hub looks for events its streams were not woken for (a lost hint). */
+const POLL_MS = 1_000;
 
 /**
  * One open SSE stream. It follows the organisation's log from a position and reads whenever it
@@ -153,13 +156,19 @@ class EventStream {
 
 /**
  * The process's open streams, grouped by organisation, woken by one LISTEN on the events channel
- * (the outbox notifies with the organisation id on commit, whichever process committed). Each
- * stream holds a lease counted against its API key across processes (see StreamLeases).
+ * (a hint with the organisation id after each commit that appended events, whichever process
+ * committed; platform/wake-ups.ts). A hint may be lost, so the hub also asks every POLL_MS, in one
+ * query, which of its organisations have events it may not have been woken for. Each stream holds
+ * a lease counted against its API key across processes (see StreamLeases).
  */
 export class EventHub {
   private byOrg = new Map<string, Set<EventStream>>();
   private listening: Promise<{ unlisten(): Promise<void> }> | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
+  private poll: NodeJS.Timeout | null = null;
+  private polling = false;
+  /** The log's visibility horizon at the last poll (null: no poll yet, or no stream since). */
+  private polledHorizon: string | null = null;
 
   constructor(
     private db: Db,
@@ -187,7 +196,8 @@ export class EventHub {
 
   /** Starts the LISTEN on first use; called before a stream is opened so a failure is a 503, not a broken stream. */
   async listen() {
-    this.listening ??= this.sql.listen(
+    this.listening ??= listenFor(
+      this.sql,
       EVENTS_CHANNEL,
       (org) => this.wake(org),
       // Also on reconnect: notifications may have been missed meanwhile.
@@ -206,6 +216,10 @@ export class EventHub {
       this.each((s) => s.heartbeat());
       this.leases.renew();
     }, HEARTBEAT_MS);
+    if (!this.poll) {
+      this.poll = setInterval(() => void this.catchUp(), POLL_MS);
+      this.poll.unref();
+    }
     const set = this.byOrg.get(organizationId) ?? new Set();
     this.byOrg.set(organizationId, set);
     const stream = new EventStream(this.db, organizationId, res, position, types, () => {
@@ -224,6 +238,40 @@ export class EventHub {
     for (const s of this.byOrg.get(organizationId) ?? []) s.wake();
   }
 
+  /**
+   * Wakes the organisations with events that may have become readable since the last poll: every
+   * event whose txid is below the horizon seen then was readable then (and streams woken then, or
+   * opened since, have read it), and every event not readable then has a txid at or above it, as
+   * its transaction was still running or had not begun. A first poll wakes every stream.
+   */
+  private async catchUp() {
+    if (this.polling) return;
+    const orgs = [...this.byOrg.keys()];
+    if (orgs.length === 0) {
+      this.polledHorizon = null;
+      return;
+    }
+    this.polling = true;
+    try {
+      const since = this.polledHorizon;
+      const woken =
+        since === null
+          ? sql`'{}'::text[]`
+          : sql`array(select o::text from unnest(${`{${orgs.join(',')}}`}::uuid[]) as o
+              where exists (select 1 from events where organization_id = o and txid >= ${since}::bigint))`;
+      const [row] = (await this.db.execute(sql`select ${visibilityHorizon}::text as horizon, ${woken} as woken`)) as unknown as [
+        { horizon: string; woken: string[] },
+      ];
+      this.polledHorizon = row.horizon;
+      if (since === null) this.wakeAll();
+      else for (const org of row.woken) this.wake(org);
+    } catch {
+      // The next poll tries again from the same horizon.
+    } finally {
+      this.polling = false;
+    }
+  }
+
   private wakeAll() {
     this.each((s) => s.wake());
   }
@@ -240,6 +288,7 @@ export class EventHub {
 
   async close() {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.poll) clearInterval(this.poll);
     this.each((s) => s.close());
     const listener = await this.listening?.catch(() => null);
     await listener?.unlisten().catch(() => {});

@@ -1,6 +1,6 @@
 import { and, asc, inArray, lt, sql } from 'drizzle-orm';
 import { issues } from '../../db/schema/index.js';
-import { appendEvent } from '../events/outbox.js';
+import { recordInTransaction } from '../platform/changes.js';
 import type { Db } from '../platform/database.js';
 import type { BackgroundTask, WorkerContext } from '../worker.js';
 import { personSummaries } from './meeting-context.js';
@@ -19,7 +19,7 @@ const BATCH = 200;
 export async function scanOverdueIssues(db: Db, now = new Date()): Promise<number> {
   let emitted = 0;
   for (;;) {
-    const n = await db.transaction(async (tx) => {
+    const n = await recordInTransaction(db, async (tx, recorderFor) => {
       const due = await tx
         .select({ id: issues.id })
         .from(issues)
@@ -45,8 +45,9 @@ export async function scanOverdueIssues(db: Db, now = new Date()): Promise<numbe
       for (const r of rows) byOrg.set(r.organizationId, [...(byOrg.get(r.organizationId) ?? []), r]);
       for (const [org, list] of byOrg) {
         const owners = await personSummaries(tx, org, list.map((r) => r.ownerId));
+        const rec = recorderFor({ organizationId: org, actorKeyId: null, requestId: null });
         for (const r of list) {
-          await appendEvent(tx, org, 'issue.overdue', { issue: toApiIssue(r, now), owner: (r.ownerId && owners.get(r.ownerId)) || null });
+          await rec.event('issue.overdue', { issue: toApiIssue(r, now), owner: (r.ownerId && owners.get(r.ownerId)) || null });
         }
       }
       return rows.length;

@@ -1,6 +1,6 @@
 import { and, asc, eq, lt, sql } from 'drizzle-orm';
 import { meetingSeries } from '../../db/schema/index.js';
-import { ChangeRecorder } from '../platform/changes.js';
+import { recordInTransaction } from '../platform/changes.js';
 import type { Db } from '../platform/database.js';
 import type { BackgroundTask, WorkerContext } from '../worker.js';
 import { horizonFrom, materializeOccurrences, SERIES_HORIZON_DAYS } from './create.js';
@@ -20,7 +20,7 @@ export async function extendSeries(db: Db, now = new Date()): Promise<number> {
   let created = 0;
   const target = new Date(now.getTime() + SERIES_HORIZON_DAYS * 24 * 3600 * 1000);
   for (;;) {
-    const n = await db.transaction(async (tx) => {
+    const n = await recordInTransaction(db, async (tx, recorderFor) => {
       const due = await tx
         .select()
         .from(meetingSeries)
@@ -30,7 +30,7 @@ export async function extendSeries(db: Db, now = new Date()): Promise<number> {
         .for('update', { skipLocked: true });
       let made = 0;
       for (const s of due) {
-        const rec = new ChangeRecorder(tx, { organizationId: s.organizationId, actorKeyId: null, requestId: null });
+        const rec = recorderFor({ organizationId: s.organizationId, actorKeyId: null, requestId: null });
         const starts = occurrences(s.recurrence, s.timeZone, s.firstStartsAt, s.materializedUntil, horizonFrom(s.firstStartsAt, now));
         const until = coveredUntil(starts, horizonFrom(s.firstStartsAt, now));
         const rows = await materializeOccurrences(rec, s, starts);

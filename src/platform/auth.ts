@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type postgres from 'postgres';
 import { Forbidden, Unauthorized } from './errors.js';
 import { hashApiKey, scopeSatisfied, type Scope } from './api-key-crypto.js';
+import { listenFor } from './wake-ups.js';
 
 export interface AuthContext {
   organizationId: string;
@@ -43,11 +44,21 @@ const CACHE_TTL_MS = 60_000;
 const LAST_USED_EVERY_MS = 60_000;
 const MISSING_TTL_MS = 5_000;
 const MISSING_MAX = 10_000;
+/**
+ * How often each process asks which keys were revoked lately, in case it missed a hint, and how
+ * far back it looks. The window is wider than the cache's lifetime, so a revocation whose
+ * transaction took long to commit is still inside it when it becomes visible; an entry older than
+ * the lifetime is looked up again anyway.
+ */
+export const REVOCATION_POLL_MS = 1_000;
+const REVOCATION_WINDOW_S = (2 * CACHE_TTL_MS) / 1000;
 
 /**
  * Key lookups are cached per process so an authenticated read costs no extra query. Revocation
- * must still take effect on the next request in every process: the revoking transaction sends
- * NOTIFY on KEY_CHANNEL and each process drops the key from its cache when it hears it.
+ * must still take effect on the next request in every process: the revoking process drops the key
+ * at once, a wake-up hint on KEY_CHANNEL sent after the revocation commits tells the others, and
+ * as a hint may be lost each process also asks every REVOCATION_POLL_MS (one query, while it has
+ * keys cached) which keys were revoked lately, so a revoked key works at most that long there.
  *
  * A secret that names no key is remembered for a few seconds too (bounded), so that repeating a
  * wrong key costs no query each time. Could a key be created whose secret is remembered as
@@ -62,11 +73,16 @@ export class KeyStore {
   private missing = new Map<string, number>();
   private lastUsedWritten = new Map<string, number>();
   private listening: { unlisten(): Promise<void> } | null = null;
+  private poll: NodeJS.Timeout | null = null;
+  private polling = false;
 
   constructor(private sql: postgres.Sql) {}
 
   async start() {
-    this.listening = await this.sql.listen(
+    this.poll = setInterval(() => void this.evictRevoked(), REVOCATION_POLL_MS);
+    this.poll.unref();
+    this.listening = await listenFor(
+      this.sql,
       KEY_CHANNEL,
       (keyId) => {
         this.evict(keyId);
@@ -81,7 +97,27 @@ export class KeyStore {
   }
 
   async stop() {
+    if (this.poll) clearInterval(this.poll);
     await this.listening?.unlisten().catch(() => {});
+    while (this.polling) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  /** The fallback for a lost hint: keys revoked within the window leave the cache. */
+  private async evictRevoked() {
+    if (this.polling || this.cache.size === 0) return;
+    this.polling = true;
+    try {
+      const rows = await this.sql<{ id: string }[]>`
+        select id from api_keys where revoked_at > now() - make_interval(secs => ${REVOCATION_WINDOW_S})`;
+      if (rows.length === 0) return;
+      const revoked = new Set(rows.map((r) => r.id));
+      // Entries already known to be revoked stay: they answer 401 without a query.
+      for (const [hash, k] of this.cache) if (!k.revoked && revoked.has(k.keyId)) this.cache.delete(hash);
+    } catch {
+      // The next poll tries again; meanwhile the cache's lifetime bounds what a lost hint costs.
+    } finally {
+      this.polling = false;
+    }
   }
 
   evict(keyId: string) {

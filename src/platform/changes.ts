@@ -1,6 +1,7 @@
-import { auditEvents } from '../../db/schema/index.js';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from './database.js';
-import { appendEvent, type AppendedEvent } from '../events/outbox.js';
+import { wakeUpsOf } from './wake-ups.js';
+import { appendEventsCtes, eventToAppend, EVENTS_CHANNEL, type AppendedEvent, type EventToAppend } from '../events/outbox.js';
 
 /** Who is changing what: every change is attributed to an organisation, an API key and a request. */
 export interface ChangeContext {
@@ -31,40 +32,117 @@ function normalise(v: unknown): unknown {
 }
 
 /**
+ * What one transaction's recorders have recorded, written by `write` in one statement at the end
+ * of the transaction (audit rows, events and whatever the event log's subscribers do with them),
+ * and the wake-ups that `committed` sends once it has committed. A transaction that rolls back
+ * never reaches `write`'s commit, so nothing of it is left and nobody is woken.
+ */
+export class ChangeSet {
+  private audits: string[] = [];
+  private events: EventToAppend[] = [];
+  private hints = new Map<string, [channel: string, payload: string]>();
+
+  recorder(tx: Tx, ctx: ChangeContext): ChangeRecorder {
+    return new ChangeRecorder(tx, ctx, this);
+  }
+
+  addAudit(row: Json) {
+    this.audits.push(JSON.stringify(row));
+  }
+
+  addEvent(row: EventToAppend) {
+    this.events.push(row);
+    this.wake(EVENTS_CHANNEL, row.organizationId);
+  }
+
+  wake(channel: string, payload: string) {
+    this.hints.set(`${channel}\n${payload}`, [channel, payload]);
+  }
+
+  /** Writes what was recorded since the last write, in one statement (none when nothing was). */
+  async write(tx: Tx): Promise<void> {
+    const ctes: SQL[] = [];
+    if (this.events.length > 0) ctes.push(appendEventsCtes(this.events));
+    if (this.audits.length > 0) {
+      ctes.push(sql`recorded_audits as (
+        insert into audit_events (organization_id, actor_key_id, action, entity_type, entity_id, changes, request_id)
+        select organization_id, actor_key_id, action, entity_type, entity_id, changes, request_id
+        from jsonb_to_recordset(${`[${this.audits.join(',')}]`}::jsonb)
+          as a(organization_id uuid, actor_key_id uuid, action text, entity_type text, entity_id uuid, changes jsonb, request_id text))`);
+    }
+    this.events = [];
+    this.audits = [];
+    if (ctes.length > 0) await tx.execute(sql`with ${sql.join(ctes, sql`, `)} select 1`);
+  }
+
+  /** Sends the wake-ups of what committed; call it only after the transaction has. */
+  committed(db: Db) {
+    const wakeUps = wakeUpsOf(db);
+    for (const [channel, payload] of this.hints.values()) wakeUps.hint(channel, payload);
+    this.hints.clear();
+  }
+}
+
+/**
  * The one place a change is recorded. Modules call `audit` for every row they create, change or
- * delete and `event` for changes in the event catalogue; both write inside the caller's
- * transaction, so a change, its audit record and its event commit or roll back together.
+ * delete and `event` for changes in the event catalogue. Both are kept until the end of the
+ * caller's transaction and written there in one statement (ChangeSet), so a change, its audit
+ * records and its events commit or roll back together and cost one round trip however many there
+ * are. `wake` asks for a hint on a channel once the transaction has committed.
  */
 export class ChangeRecorder {
   readonly events: AppendedEvent[] = [];
   constructor(
     readonly tx: Tx,
     readonly ctx: ChangeContext,
+    private changes: ChangeSet,
   ) {}
 
   get organizationId() {
     return this.ctx.organizationId;
   }
 
-  async audit(entry: { action: string; entityType: string; entityId: string; before?: Json | null; after?: Json | null }) {
-    await this.tx.insert(auditEvents).values({
-      organizationId: this.ctx.organizationId,
-      actorKeyId: this.ctx.actorKeyId,
+  async audit(entry: { action: string; entityType: string; entityId: string; before?: Json | null; after?: Json | null }): Promise<void> {
+    this.changes.addAudit({
+      organization_id: this.ctx.organizationId,
+      actor_key_id: this.ctx.actorKeyId,
       action: entry.action,
-      entityType: entry.entityType,
-      entityId: entry.entityId,
+      entity_type: entry.entityType,
+      entity_id: entry.entityId,
       changes: diffFields(entry.before ?? null, entry.after ?? null),
-      requestId: this.ctx.requestId,
+      request_id: this.ctx.requestId,
     });
   }
 
+  /** Records an event; its id and time are final at once (another row may refer to them). */
   async event(type: string, data: Json): Promise<AppendedEvent> {
-    const appended = await appendEvent(this.tx, this.ctx.organizationId, type, data);
-    this.events.push(appended);
-    return appended;
+    const { event, row } = eventToAppend(this.ctx.organizationId, type, data);
+    this.changes.addEvent(row);
+    this.events.push(event);
+    return event;
+  }
+
+  wake(channel: string, payload: string) {
+    this.changes.wake(channel, payload);
   }
 }
 
+/**
+ * Runs `fn` in one transaction of `db` with a recorder per change context it asks for (a worker's
+ * pass may change several organisations at once): what they recorded is written before the
+ * commit, and their wake-ups are sent after it.
+ */
+export async function recordInTransaction<T>(db: Db, fn: (tx: Tx, recorderFor: (ctx: ChangeContext) => ChangeRecorder) => Promise<T>): Promise<T> {
+  const changes = new ChangeSet();
+  const result = await db.transaction(async (tx) => {
+    const out = await fn(tx, (ctx) => changes.recorder(tx, ctx));
+    await changes.write(tx);
+    return out;
+  });
+  changes.committed(db);
+  return result;
+}
+
 export async function recordChanges<T>(db: Db, ctx: ChangeContext, fn: (rec: ChangeRecorder) => Promise<T>): Promise<T> {
-  return db.transaction((tx) => fn(new ChangeRecorder(tx, ctx)));
+  return recordInTransaction(db, (_tx, recorderFor) => fn(recorderFor(ctx)));
 }

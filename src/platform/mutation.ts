@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { and, eq, gt, sql } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { idempotencyKeys } from '../../db/schema/index.js';
-import { ChangeRecorder } from './changes.js';
+import { ChangeSet, type ChangeRecorder } from './changes.js';
 import type { Db } from './database.js';
 import { BadRequest, Conflict, Unprocessable } from './errors.js';
 import { setEtag } from './etag.js';
@@ -36,8 +36,9 @@ function idempotencyKey(req: FastifyRequest): string | null {
 
 /**
  * Runs a write: one transaction holding the change, its audit records, its events and (for a POST
- * with `Idempotency-Key`) the stored answer, so a retry either replays exactly what committed or
- * finds nothing and runs afresh. A concurrent duplicate is refused with 409 rather than queued
+ * with `Idempotency-Key`) the stored answer, the last three written together at its end (one
+ * round trip; see ChangeSet), so a retry either replays exactly what committed or finds nothing
+ * and runs afresh. A concurrent duplicate is refused with 409 rather than queued
  * behind the first, and the same key with another body is 422.
  *
  * `status` is the success status; the handler returns the body, which must be plain JSON. A body
@@ -53,21 +54,24 @@ export async function mutate<T>(
   const db = opts.db ?? req.server.db;
   const key = req.method === 'POST' ? idempotencyKey(req) : null;
   const ctx = { organizationId: req.auth.organizationId, actorKeyId: req.auth.keyId, requestId: req.id };
+  const changes = new ChangeSet();
   const outcome = await db.transaction(async (tx) => {
     if (key) {
-      const [{ locked }] = (await tx.execute(
-        sql`select pg_try_advisory_xact_lock(hashtext(${ctx.organizationId}), hashtext(${key})) as locked`,
-      )) as unknown as [{ locked: boolean }];
+      // Sent together (postgres.js pipelines what is not awaited one by one) yet run in turn, so the
+      // read takes its snapshot after the lock is ours and sees what a finished holder committed.
+      const [[{ locked }], [stored]] = await Promise.all([
+        tx.execute(sql`select pg_try_advisory_xact_lock(hashtext(${ctx.organizationId}), hashtext(${key})) as locked`) as unknown as Promise<[{ locked: boolean }]>,
+        tx
+          .select()
+          .from(idempotencyKeys)
+          .where(and(eq(idempotencyKeys.organizationId, ctx.organizationId), eq(idempotencyKeys.key, key), gt(idempotencyKeys.expiresAt, new Date()))),
+      ]);
       if (!locked) throw new Conflict('A request with this Idempotency-Key is still being processed; retry later.');
       // A streamed body (a multipart upload) has a fingerprint only once it has been read: such a
       // caller passes a function, called after `fn` ran or, to check a retry, instead of it.
       const given = opts.fingerprint;
       const eager = typeof given === 'function' ? null : (given ?? requestFingerprint(req));
       const fingerprintNow = async () => eager ?? (await (given as () => Promise<string>)());
-      const [stored] = await tx
-        .select()
-        .from(idempotencyKeys)
-        .where(and(eq(idempotencyKeys.organizationId, ctx.organizationId), eq(idempotencyKeys.key, key), gt(idempotencyKeys.expiresAt, new Date())));
       if (stored) {
         if (stored.requestHash !== (await fingerprintNow())) {
           throw new Unprocessable('This Idempotency-Key was used with a different request; use a new key for a new request.');
@@ -77,21 +81,30 @@ export async function mutate<T>(
         }
         return { replayed: true as const, status: stored.responseStatus, body: stored.responseBody as T };
       }
-      const body = await fn(new ChangeRecorder(tx, ctx));
+      const body = await fn(changes.recorder(tx, ctx));
       const fingerprint = await fingerprintNow();
       // An answer that carries a secret is never stored: only hashes of secrets reach the database.
       const storedBody = opts.secretBearing ? null : (body ?? null);
-      await tx
-        .insert(idempotencyKeys)
-        .values({ organizationId: ctx.organizationId, key, requestHash: fingerprint, responseStatus: status, responseBody: storedBody, expiresAt: new Date(Date.now() + KEEP_MS) })
-        .onConflictDoUpdate({
-          target: [idempotencyKeys.organizationId, idempotencyKeys.key],
-          set: { requestHash: fingerprint, responseStatus: status, responseBody: storedBody, createdAt: new Date(), expiresAt: new Date(Date.now() + KEEP_MS) },
-        });
+      // The recorded changes and the stored answer go out together: one round trip.
+      await Promise.all([
+        changes.write(tx),
+        tx
+          .insert(idempotencyKeys)
+          .values({ organizationId: ctx.organizationId, key, requestHash: fingerprint, responseStatus: status, responseBody: storedBody, expiresAt: new Date(Date.now() + KEEP_MS) })
+          .onConflictDoUpdate({
+            target: [idempotencyKeys.organizationId, idempotencyKeys.key],
+            set: { requestHash: fingerprint, responseStatus: status, responseBody: storedBody, createdAt: new Date(), expiresAt: new Date(Date.now() + KEEP_MS) },
+          }),
+      ]);
       return { replayed: false as const, status, body };
     }
-    return { replayed: false as const, status, body: await fn(new ChangeRecorder(tx, ctx)) };
+    const body = await fn(changes.recorder(tx, ctx));
+    await changes.write(tx);
+    return { replayed: false as const, status, body };
   });
+  // Listeners hear of the change only now that it has committed (see platform/wake-ups.ts), on
+  // the API's pool even for an upload: the uploads' few connections may all be held by clients.
+  changes.committed(req.server.db);
   if (outcome.replayed) reply.header('idempotent-replayed', 'true');
   reply.code(outcome.status);
   // A single resource answers with its ETag, first time and on replay alike.

@@ -5,18 +5,21 @@ import { UnknownReference } from './errors.js';
 
 /**
  * Checks that every id given in a request body names a row of the caller's organisation; an id of
- * another organisation gets the same 400 as one that names nothing (SPEC §4).
+ * another organisation gets the same 400 as one that names nothing (SPEC §4). All in one
+ * statement (one round trip however many references a write names); the first missing one in
+ * `refs` order is the one reported.
  */
 export async function assertReferences(
   db: DbOrTx,
   organizationId: string,
   refs: { path: string; table: PgTable; id: string | null | undefined; what: string }[],
 ) {
-  for (const ref of refs) {
-    if (ref.id === null || ref.id === undefined) continue;
-    const rows = await db.execute(sql`select 1 from ${ref.table} where organization_id = ${organizationId} and id = ${ref.id} limit 1`);
-    if (rows.length === 0) throw new UnknownReference(ref.path, ref.what);
-  }
+  const given = refs.filter((ref) => ref.id !== null && ref.id !== undefined);
+  if (given.length === 0) return;
+  const checks = given.map((ref, i) => sql`exists (select 1 from ${ref.table} where organization_id = ${organizationId} and id = ${ref.id}) as ${sql.raw(`r${i}`)}`);
+  const [found] = (await db.execute(sql`select ${sql.join(checks, sql`, `)}`)) as unknown as [Record<string, boolean>];
+  const missing = given.findIndex((_, i) => !found[`r${i}`]);
+  if (missing >= 0) throw new UnknownReference(given[missing]!.path, given[missing]!.what);
 }
 
 /** Same check for a list of ids (`supporters`, `departmentIds`, …), in one query. */

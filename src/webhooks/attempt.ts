@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Agent } from 'undici';
 import { webhooks } from '../../db/schema/index.js';
-import { ChangeRecorder } from '../platform/changes.js';
+import { recordInTransaction, type ChangeRecorder } from '../platform/changes.js';
 import type { Db, Tx } from '../platform/database.js';
 import type { Metrics } from '../platform/metrics.js';
 import { nextAttemptDelay, retryAfterDelay, RETRY_AFTER_STATUSES } from './schedule.js';
@@ -83,7 +83,7 @@ async function recordOutcome(deps: AttemptDeps, d: ClaimedDelivery, r: WebhookSe
   if (delay !== null && r.status !== null && RETRY_AFTER_STATUSES.has(r.status)) delay = retryAfterDelay(r.retryAfter, delay, new Date());
   const nextAt = delay === null ? null : new Date(Date.now() + delay);
   const nextIso = nextAt?.toISOString() ?? null;
-  const outcome = await deps.db.transaction(async (tx): Promise<Outcome> => {
+  const outcome = await recordInTransaction(deps.db, async (tx, recorderFor): Promise<Outcome> => {
     await tx.execute(sql`
       insert into webhook_attempts (organization_id, delivery_id, number, response_status, duration_ms, response_body, error_class, error, next_attempt_at)
       values (${d.organizationId}, ${d.id}, ${number}, ${r.status}, ${r.durationMs}, ${body}, ${r.errorClass}, ${r.error}, ${nextIso}::timestamptz)`);
@@ -96,7 +96,7 @@ async function recordOutcome(deps: AttemptDeps, d: ClaimedDelivery, r: WebhookSe
       returning id`);
     // Our lease was lost (another worker took over): the attempt is logged, the state is theirs.
     if (updated.length === 0) return nextAt ? 'retrying' : 'failed';
-    const rec = new ChangeRecorder(tx, { organizationId: d.organizationId, actorKeyId: null, requestId: null });
+    const rec = recorderFor({ organizationId: d.organizationId, actorKeyId: null, requestId: null });
     if (notifyFailing) {
       const [w] = await tx.select().from(webhooks).where(eq(webhooks.id, d.webhookId));
       if (w) {

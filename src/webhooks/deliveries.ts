@@ -119,7 +119,7 @@ export async function retryDelivery(rec: ChangeRecorder, webhookId: string, id: 
     .set({ status: 'pending', attempts: 0, nextAttemptAt: sql`now()`, failingNotified: false, leaseUntil: null, leasedBy: null, updatedAt: new Date() })
     .where(eq(webhookDeliveries.id, id))
     .returning();
-  await rec.tx.execute(sql`select pg_notify(${DELIVERY_CHANNEL}, ${rec.organizationId})`);
+  rec.wake(DELIVERY_CHANNEL, rec.organizationId); // once committed: workers claim it at once
   await rec.audit({ action: 'retry', entityType: 'webhook_delivery', entityId: id, before: { status: current.status }, after: { status: 'pending' } });
   const [one] = await withAttempts(rec.tx, rec.organizationId, [row!]);
   return toApiDelivery(one!.row, one!.attempts);
@@ -139,8 +139,9 @@ export async function replayEvents(rec: ChangeRecorder, webhookId: string, input
   const statuses = input.all ? sql`d.status is distinct from 'pending'` : sql`d.status in ('failed', 'skipped')`;
   const rows = (await rec.tx.execute(sql`
     with matching as (
-      select e.id, e.type from events e
+      select e.id, e.type, e.occurred_at from events e
       left join webhook_deliveries d on d.organization_id = e.organization_id and d.webhook_id = ${webhookId} and d.event_id = e.id
+        and d.event_occurred_at = e.occurred_at
       where e.organization_id = ${rec.organizationId} and e.occurred_at >= ${input.since}::timestamptz
         ${input.until ? sql`and e.occurred_at < ${input.until}::timestamptz` : sql``}
         ${subscribed ? sql`and ${subscribed}` : sql``} ${wanted ? sql`and ${wanted}` : sql``}
@@ -149,15 +150,15 @@ export async function replayEvents(rec: ChangeRecorder, webhookId: string, input
       order by e.txid, e.seq
       limit ${REPLAY_CAP + 1}
     ), queued as (
-      insert into webhook_deliveries (organization_id, webhook_id, event_id, event_type, status, next_attempt_at)
-      select ${rec.organizationId}, ${webhookId}, id, type, 'pending', now() from (select * from matching limit ${REPLAY_CAP}) m
-      on conflict (organization_id, webhook_id, event_id) do update
+      insert into webhook_deliveries (organization_id, webhook_id, event_id, event_occurred_at, event_type, status, next_attempt_at)
+      select ${rec.organizationId}, ${webhookId}, id, occurred_at, type, 'pending', now() from (select * from matching limit ${REPLAY_CAP}) m
+      on conflict (organization_id, webhook_id, event_id, event_occurred_at) do update
         set status = 'pending', attempts = 0, next_attempt_at = now(), failing_notified = false, lease_until = null, leased_by = null, updated_at = now()
       returning 1
     )
     select (select count(*) from queued)::int as queued, (select count(*) from matching)::int as matched`)) as unknown as [{ queued: number; matched: number }];
   const { queued, matched } = rows[0];
-  await rec.tx.execute(sql`select pg_notify(${DELIVERY_CHANNEL}, ${rec.organizationId})`);
+  rec.wake(DELIVERY_CHANNEL, rec.organizationId); // once committed: workers claim it at once
   await rec.audit({ action: 'replay', entityType: 'webhook', entityId: webhookId, after: { since: input.since, until: input.until ?? null, types: input.types ?? null, all: input.all, queued } });
   return { queued, capped: matched > REPLAY_CAP };
 }

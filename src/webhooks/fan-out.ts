@@ -1,25 +1,23 @@
-import { sql } from 'drizzle-orm';
-import type { Tx } from '../platform/database.js';
-import type { AppendedEvent } from '../events/outbox.js';
+import { sql, type SQL } from 'drizzle-orm';
+import type { EventSubscriber } from '../events/outbox.js';
 import { TARGETED_EVENT_TYPES } from './events.js';
-import { patternsMatching } from './subscriptions.js';
+
+const targeted = sql.join([...TARGETED_EVENT_TYPES].map((t) => sql`${t}`), sql`, `);
 
 /**
- * Queues one delivery per endpoint subscribed to the event, in the event's transaction, so a
- * committed change always has its deliveries and a rolled-back one has none. Disabled endpoints get
- * a `skipped` row that `replay` can recover. `webhook.test` is queued by the test route for its one
- * endpoint; `webhook.failing`/`webhook.disabled` skip the endpoint they are about.
+ * Queues one delivery per endpoint subscribed to each appended event, in the statement that
+ * appends them (registered with the event log at composition), so a committed change always has
+ * its deliveries and a rolled-back one has none. An endpoint subscribes with `*`, the type itself
+ * or a `prefix.*` above it (subscriptions.ts: patternsMatching). Disabled endpoints get a `skipped`
+ * row that `replay` can recover. `webhook.test` is queued by the test route for its one endpoint;
+ * `webhook.failing`/`webhook.disabled` skip the endpoint they are about.
  */
-export async function fanOutToWebhooks(tx: Tx, organizationId: string, event: AppendedEvent): Promise<void> {
-  if (event.type === 'webhook.test') return;
-  const about = TARGETED_EVENT_TYPES.has(event.type) ? ((event.data.webhook as { id?: string } | undefined)?.id ?? null) : null;
-  const patterns = `{${patternsMatching(event.type).map((p) => `"${p}"`).join(',')}}`;
-  await tx.execute(sql`
-    insert into webhook_deliveries (organization_id, webhook_id, event_id, event_type, status, next_attempt_at)
-    select organization_id, id, ${event.id}, ${event.type},
-           case when enabled then 'pending' else 'skipped' end,
-           case when enabled then now() end
-    from webhooks
-    where organization_id = ${organizationId} and event_types && ${patterns}::text[]
-      ${about ? sql`and id <> ${about}` : sql``}`);
-}
+export const fanOutToWebhooks: EventSubscriber = (appended: SQL) => sql`
+  insert into webhook_deliveries (organization_id, webhook_id, event_id, event_occurred_at, event_type, status, next_attempt_at)
+  select w.organization_id, w.id, e.id, e.occurred_at, e.type,
+         case when w.enabled then 'pending' else 'skipped' end,
+         case when w.enabled then now() end
+  from ${appended} e join webhooks w on w.organization_id = e.organization_id
+  where e.type <> 'webhook.test'
+    and exists (select from unnest(w.event_types) p where p = '*' or p = e.type or (right(p, 2) = '.*' and starts_with(e.type, left(p, -1))))
+    and (e.type not in (${targeted}) or w.id::text is distinct from e.data->'webhook'->>'id')`;

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { BackgroundTask, WorkerContext } from '../worker.js';
 import { EVENTS_CHANNEL } from '../events/outbox.js';
 import { startEventRetention } from '../events/retention.js';
+import { listenFor } from '../platform/wake-ups.js';
 import { performAttempt, type AttemptDeps } from './attempt.js';
 import { claimDue, DEFAULT_PER_ENDPOINT, DELIVERY_CHANNEL, LEASE_MS, markSkipped, releaseLeases, renewLeases, type ClaimedDelivery } from './queue.js';
 import { parseRetrySchedule } from './schedule.js';
@@ -43,8 +44,9 @@ export function attemptDeps(ctx: WorkerContext, workerId: string): AttemptDeps {
 }
 
 /**
- * The delivery loop: woken by NOTIFY on the events channel (a committed event) and on our own
- * channel (retry/replay), polling every second as a fallback. It claims due rows with a short
+ * The delivery loop: woken by hints on the events channel (a committed event) and on our own
+ * channel (retry/replay), sent after commit and coalesced (platform/wake-ups.ts), and polling
+ * every second as the fallback for a hint that was lost. It claims due rows with a short
  * lease and renews the leases of everything it holds.
  *
  * Each endpoint has a local queue: at most DEFAULT_PER_ENDPOINT of its deliveries are sent at
@@ -223,8 +225,8 @@ export async function startDeliveryWorker(ctx: WorkerContext): Promise<Backgroun
   }, LEASE_MS / 3);
   const sql = ctx.database.sql;
   const listeners = await Promise.all([
-    sql.listen(EVENTS_CHANNEL, wake, wake),
-    sql.listen(DELIVERY_CHANNEL, wake, wake),
+    listenFor(sql, EVENTS_CHANNEL, wake, wake),
+    listenFor(sql, DELIVERY_CHANNEL, wake, wake),
   ]);
   const retention = startEventRetention(ctx);
   wake();
