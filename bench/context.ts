@@ -10,6 +10,10 @@ export interface BenchContext {
   headers: Record<string, string>;
   sql: postgres.Sql;
   databaseUrl: string;
+  /** The environment the API server was started with, for scenarios that start more processes. */
+  serverEnv: Record<string, string>;
+  /** Process ids of the API server and the bare server, for CPU samples (load-sampler.ts). */
+  pids: { api: number | undefined; bare: number | undefined };
   organizationId: string;
   /** Requests/s of the bare route, measured at the start of the same run. */
   baseline: Measured;

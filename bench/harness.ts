@@ -41,8 +41,17 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts a server process on a free port and waits until `readyPath` answers 200. */
-export async function startProcess(args: string[], env: Record<string, string>, readyPath: string): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+export interface Started {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a server process on a free port and waits until `ready` holds: a path that answers 200,
+ * or a check of its own for a process that serves no HTTP (a `LIAISON_ROLE=worker`).
+ */
+export async function startProcess(args: string[], env: Record<string, string>, ready: string | (() => Promise<boolean>)): Promise<Started> {
   const port = await freePort();
   // BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the API server.
   const extra = args[0] === 'src/server.ts' ? (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
@@ -52,9 +61,12 @@ export async function startProcess(args: string[], env: Record<string, string>, 
   child.on('exit', () => (exited = true));
   for (let i = 0; ; i++) {
     if (exited) throw new Error(`${args.join(' ')} exited before it was ready`);
-    const ok = await fetch(url + readyPath).then((r) => r.ok, () => false);
+    const ok = typeof ready === 'string' ? await fetch(url + ready).then((r) => r.ok, () => false) : await ready().catch(() => false);
     if (ok) break;
-    if (i > 300) throw new Error(`${args.join(' ')} not ready after 30 s`);
+    if (i > 300) {
+      child.kill('SIGTERM'); // the caller gets no handle to stop it with
+      throw new Error(`${args.join(' ')} not ready after 30 s`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return {

@@ -11,12 +11,14 @@ import { search } from './scenarios/search.js';
 import { webhooks } from './scenarios/webhooks.js';
 import { effectiveness } from './scenarios/effectiveness.js';
 import { soak } from './scenarios/soak.js';
+import { volume } from './scenarios/volume.js';
+import { writes } from './scenarios/writes.js';
 
 // `npm run bench [scenario …]`: starts the API and a bare baseline server against one fresh
 // database, measures the baseline first, then each scenario; a ratio to the bare route compares
 // with the bare route measured again right before it.
-const scenarios: Record<string, Scenario> = { directory, meetings, search, webhooks, effectiveness, soak };
-const OPT_IN = new Set(['soak']); // 5 minutes: runs only when named (`npm run bench soak`)
+const scenarios: Record<string, Scenario> = { directory, meetings, search, writes, webhooks, effectiveness, soak, volume };
+const OPT_IN = new Set(['soak', 'volume']); // minutes each: run only when named (`npm run bench soak`)
 
 async function database(): Promise<{ url: string; drop(): Promise<void> }> {
   if (!process.env.DATABASE_URL) {
@@ -75,7 +77,20 @@ async function main() {
         const m = await measure(label, opts);
         return { ...m, ratio: m.requestsPerSec / bareNow.requestsPerSec, target, note: `bare just before: ${bareNow.requestsPerSec.toFixed(0)} req/s` };
       };
-      const ctx: BenchContext = { api: api.url, bare: bare.url, key: secret, headers, sql, databaseUrl: db.url, organizationId: org.id, baseline, post: poster(headers), againstBare };
+      const ctx: BenchContext = {
+        api: api.url,
+        bare: bare.url,
+        key: secret,
+        headers,
+        sql,
+        databaseUrl: db.url,
+        serverEnv: env,
+        pids: { api: api.child.pid, bare: bare.child.pid },
+        organizationId: org.id,
+        baseline,
+        post: poster(headers),
+        againstBare,
+      };
       rows.push(...(await scenario(ctx)));
     }
     report(rows);
