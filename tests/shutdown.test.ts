@@ -1,22 +1,18 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { createTestDatabase } from './db.js';
 import { freePort } from './helpers/free-port.js';
+import { startServer } from './helpers/server-process.js';
 
 t.test('SIGTERM lets an in-flight request finish, serves nothing new, and exits 0', async (t) => {
   const testDb = await createTestDatabase();
   t.teardown(() => testDb.drop());
   const port = await freePort();
   const key = `lsn_${randomBytes(32).toString('base64url')}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, DATABASE_URL: testDb.url, PORT: String(port), LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', LIAISON_ROLE: 'api', LIAISON_BOOTSTRAP_KEY: key },
-    stdio: ['ignore', process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],
-  });
-  const exited = once(child, 'exit');
+  const { child, exited } = startServer({ DATABASE_URL: testDb.url, PORT: String(port), LIAISON_ROLE: 'api', LIAISON_BOOTSTRAP_KEY: key });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
     if (await fetch(`${base}/readyz`).then((r) => r.ok, () => false)) break;
@@ -63,7 +59,7 @@ t.test('SIGTERM lets an in-flight request finish, serves nothing new, and exits 
   const finished = await slow;
   t.equal(finished.status, 200, 'the in-flight request completed');
   t.equal((await finished.json()).name, 'Finished');
-  const [code] = await exited;
+  const code = await exited;
   t.equal(code, 0, 'the process exits 0');
   const [row] = await sql`select name, version from departments where id = ${dept.id}`;
   t.same({ ...row }, { name: 'Finished', version: 2 }, 'the change committed');

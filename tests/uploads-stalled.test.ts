@@ -1,11 +1,10 @@
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import postgres from 'postgres';
 import { createTestDatabase } from './db.js';
 import { freePort } from './helpers/free-port.js';
+import { startServer } from './helpers/server-process.js';
 import { buildTestApp, type TestApp } from './helpers.js';
 import { insertMeeting, multipartBody, pdfBytes } from './materials-helpers.js';
 import { startRawUpload } from './helpers/raw-upload.js';
@@ -145,11 +144,7 @@ t.test('SIGTERM with stalled uploads in flight: they are answered and let go, an
   const port = await freePort();
   const key = `lsn_${randomBytes(32).toString('base64url')}`;
   // The default deadlines (an upload's is 30 s): the drain, not the deadline, must end the uploads.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, DATABASE_URL: testDb.url, PORT: String(port), LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', LIAISON_ROLE: 'api', LIAISON_BOOTSTRAP_KEY: key },
-    stdio: ['ignore', process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],
-  });
-  const exited = once(child, 'exit');
+  const { child, exited } = startServer({ DATABASE_URL: testDb.url, PORT: String(port), LIAISON_ROLE: 'api', LIAISON_BOOTSTRAP_KEY: key });
   t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')));
   const served = () => fetch(`http://127.0.0.1:${port}/v1/meetings`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.ok, () => false);
   await waitFor('the server to serve its first key', served, 20_000);
@@ -167,7 +162,7 @@ t.test('SIGTERM with stalled uploads in flight: they are answered and let go, an
 
   const signalled = Date.now();
   child.kill('SIGTERM');
-  const [code] = await Promise.race([exited, sleep(10_000).then(() => ['still running'])]);
+  const code = await Promise.race([exited, sleep(10_000).then(() => 'still running')]);
   const took = Date.now() - signalled;
   t.equal(code, 0, 'the process exits 0');
   t.ok(took < 5000, `within a few seconds of SIGTERM (${took} ms)`);
