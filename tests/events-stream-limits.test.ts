@@ -1,7 +1,7 @@
 import net from 'node:net';
 import t from 'tap';
 import { appendEvent } from '../src/events/outbox.js';
-import { DRAIN_TIMEOUT_MS } from '../src/events/stream.js';
+import { DRAIN_TIMEOUT_MS } from '../src/events/event-stream.js';
 import { StreamLeases } from '../src/events/stream-leases.js';
 import { buildTestApp, type TestApp } from './helpers.js';
 import { listen, openStream } from './helpers/sse-client.js';
