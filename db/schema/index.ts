@@ -6,3 +6,4 @@ export * from './materials.js';
 export * from './outcomes.js';
 export * from './webhooks.js';
 export * from './streams.js';
+export * from './follow-through.js';
