@@ -100,9 +100,10 @@ export async function buildApp(config: Config, database: Database, opts: BuildOp
   registerAuth(app, keys, await registerRateLimit(app, config, database.sql, opts));
 
   // Every answer is private to its caller and carries the request id for support.
-  app.addHook('onSend', async (req, reply) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('cache-control', 'no-store');
     reply.header('x-request-id', req.id);
+    done(null, payload);
   });
 
   await app.register(operationsRoutes(database.sql, () => refreshQueueGauges(database.db, app.metrics)));

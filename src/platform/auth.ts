@@ -180,21 +180,30 @@ function bearer(req: FastifyRequest): string | null {
 
 export function registerAuth(app: FastifyInstance, keys: KeyStore, unauthenticated: UnauthenticatedLimit) {
   app.decorateRequest('auth', null as unknown as AuthContext);
-  app.addHook('onRequest', async (req) => {
-    const config = req.routeOptions.config;
-    if (config.public || !req.routeOptions.url) return;
-    const secret = bearer(req);
-    let auth: AuthContext | null | undefined = secret ? keys.known(secret) : undefined;
-    if (!auth) {
-      unauthenticated.check(req);
-      auth = secret ? await keys.lookup(secret) : null;
-      if (!auth) {
-        await unauthenticated.count(req);
-        throw new Unauthorized();
-      }
-    }
-    const needed = config.scope ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
-    if (!scopeSatisfied(auth.scopes, needed)) throw new Forbidden(needed);
+  // The route's scope, granted or refused; undefined when the key may proceed.
+  const admit = (req: FastifyRequest, auth: AuthContext): Forbidden | undefined => {
+    const needed = req.routeOptions.config.scope ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
+    if (!scopeSatisfied(auth.scopes, needed)) return new Forbidden(needed);
     req.auth = auth;
+    return undefined;
+  };
+  const lookUp = async (req: FastifyRequest, secret: string | null) => {
+    unauthenticated.check(req);
+    const auth = secret ? await keys.lookup(secret) : null;
+    if (!auth) {
+      await unauthenticated.count(req);
+      throw new Unauthorized();
+    }
+    const refused = admit(req, auth);
+    if (refused) throw refused;
+  };
+  // A callback hook: a key this process already knows is admitted without a promise.
+  app.addHook('onRequest', (req, _reply, done) => {
+    const config = req.routeOptions.config;
+    if (config.public || !req.routeOptions.url) return done();
+    const secret = bearer(req);
+    const known = secret ? keys.known(secret) : undefined;
+    if (known) return done(admit(req, known));
+    lookUp(req, secret).then(() => done(), done);
   });
 }

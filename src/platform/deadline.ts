@@ -61,12 +61,12 @@ export function registerDeadline(app: FastifyInstance, ms: number) {
   const streaming = new Map<FastifyRequest, (withinMs: number) => void>();
   let draining = false;
 
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', (req, reply, done) => {
     const config = req.routeOptions.config;
     const limit = config.deadlineMs ?? ms;
     if (!config.streamsBody) {
       req.deadline = setTimeout(() => answerLate(req, reply, limit), limit);
-      return;
+      return done();
     }
     const controller = new AbortController();
     signals.set(req, controller.signal);
@@ -84,10 +84,12 @@ export function registerDeadline(app: FastifyInstance, ms: number) {
     req.deadline = setTimeout(expire, limit);
     streaming.set(req, within);
     if (draining) within(DRAIN_GRACE_MS);
+    done();
   });
-  app.addHook('onResponse', async (req) => {
+  app.addHook('onResponse', (req, _reply, done) => {
     clearTimeout(req.deadline);
     streaming.delete(req);
+    done();
   });
   // A drain waits for requests in flight, but an upload ends only when its client says so: each
   // gets a short grace to finish, then answers 503 (the client retries elsewhere) and lets go.

@@ -39,10 +39,11 @@ declare module 'fastify' {
 }
 
 export function registerRequestMetrics(app: FastifyInstance, metrics: Metrics) {
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     metrics.httpDuration.observe(
       { method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 }

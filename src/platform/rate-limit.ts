@@ -4,7 +4,7 @@ import type postgres from 'postgres';
 import type { Config } from '../config.js';
 import type { UnauthenticatedLimit } from './auth.js';
 import { HttpProblem } from './errors.js';
-import { SharedCounters } from './shared-counters.js';
+import { SharedCounters, type Take } from './shared-counters.js';
 
 const retryAfter = (ms: number) => String(Math.max(1, Math.ceil(ms / 1000)));
 
@@ -16,11 +16,12 @@ function sharedStore(counters: SharedCounters) {
   return class SharedStore implements FastifyRateLimitStore {
     incr(key: string, cb: (err: Error | null, res?: { current: number; ttl: number }) => void, timeWindow: number, max: number) {
       const [organizationId, keyId] = key.split('/') as [string, string];
-      counters.take({ organizationId, keyId }, max, timeWindow).then(
-        // A refused request is not counted (nothing to share); the plugin refuses when current > max.
-        (t) => cb(null, { current: t.admitted ? t.count : max + 1, ttl: t.resetInMs }),
-        (err: Error) => cb(err),
-      );
+      const subject = { organizationId, keyId };
+      // A refused request is not counted (nothing to share); the plugin refuses when current > max.
+      const answer = (t: Take) => cb(null, { current: t.admitted ? t.count : max + 1, ttl: t.resetInMs });
+      const now = counters.tryTake(subject, max, timeWindow);
+      if (now) return answer(now);
+      counters.take(subject, max, timeWindow).then(answer, (err: Error) => cb(err));
     }
     child() {
       return this;

@@ -108,20 +108,28 @@ export class SharedCounters {
   async take(subject: CounterSubject, max: number, windowMs: number): Promise<Take> {
     const deadline = Date.now() + MAX_WAIT_MS;
     for (;;) {
-      const now = Date.now();
-      const c = this.counter(subject, now, windowMs);
-      const unsynced = c.pending + c.sending;
-      const count = c.total + unsynced;
-      const resetInMs = c.windowStart + windowMs - now;
-      if (count >= max) return { admitted: false, count, resetInMs };
-      if (unsynced >= this.allowance(max) && this.healthy && !this.stopped && now < deadline) {
-        await withTimeout(this.syncSoon(), deadline - now);
-        continue;
-      }
-      c.pending++;
-      this.dirty.add(c);
-      return { admitted: true, count: count + 1, resetInMs };
+      const decided = this.tryTake(subject, max, windowMs, deadline);
+      if (decided) return decided;
+      await withTimeout(this.syncSoon(), deadline - Date.now());
     }
+  }
+
+  /**
+   * `take` without waiting: the answer when this process can decide now (the request is within
+   * its allowance, or the limit is spent), or null when it must first hear the others (a sync).
+   * Most requests are decided here, without a promise.
+   */
+  tryTake(subject: CounterSubject, max: number, windowMs: number, waitUntil = Infinity): Take | null {
+    const now = Date.now();
+    const c = this.counter(subject, now, windowMs);
+    const unsynced = c.pending + c.sending;
+    const count = c.total + unsynced;
+    const resetInMs = c.windowStart + windowMs - now;
+    if (count >= max) return { admitted: false, count, resetInMs };
+    if (unsynced >= this.allowance(max) && this.healthy && !this.stopped && now < waitUntil) return null;
+    c.pending++;
+    this.dirty.add(c);
+    return { admitted: true, count: count + 1, resetInMs };
   }
 
   /** The count as this process sees it now, without counting anything. */
