@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { buildTestApp } from './helpers.js';
 import { recordChanges } from '../src/platform/changes.js';
 import { EVENTS_CHANNEL } from '../src/events/outbox.js';
+import { departments } from '../db/schema/index.js';
 
 t.test('one transaction, many events: in the order recorded, each with its deliveries, and the audits', async (t) => {
   const api = await buildTestApp(t);
@@ -75,13 +76,19 @@ t.test('a change that fails after recording leaves no event, audit or delivery, 
     }),
     /the change fails/,
   );
-  // A failure inside the one statement that writes them rolls everything back too.
+  // A failure inside the one statement that writes them (sent with the COMMIT, in its round
+  // trip) rolls everything back too, the change's own row included, and fails the caller with
+  // that statement's error.
+  const departmentsBefore = await api.count('departments');
   await t.rejects(
     recordChanges(api.database.db, ctx, async (rec) => {
+      await rec.tx.insert(departments).values({ organizationId: api.organizationId, name: 'Rolled back', code: 'ROLLED' });
       await rec.event('issue.opened', { n: 2 });
       await rec.audit({ action: 'create', entityType: 'thing', entityId: 'not-a-uuid', after: { a: 1 } });
     }),
+    { cause: { code: '22P02' } },
   );
+  t.equal(await api.count('departments'), departmentsBefore, "the change's row was rolled back with its failed audit");
   await new Promise((r) => setTimeout(r, 300));
   t.same(await counts(), before, 'nothing written');
   t.same(heard, [], 'no hint sent');

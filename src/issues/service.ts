@@ -22,9 +22,12 @@ async function ownerOf(rec: ChangeRecorder, ownerId: string | null) {
   return ownerId ? ((await personSummaries(rec.tx, rec.organizationId, [ownerId])).get(ownerId) ?? null) : null;
 }
 
-/** Payload of every issue event: the issue and its owner's name and e-mail. */
-export async function issueEventData(rec: ChangeRecorder, issue: ApiIssue) {
-  return { issue, owner: await ownerOf(rec, issue.ownerId) };
+/**
+ * Payload of every issue event: the issue and its owner's name and e-mail. `owner`, when given,
+ * is the owner's summary looked up ahead (in the round trip of the reference checks).
+ */
+export async function issueEventData(rec: ChangeRecorder, issue: ApiIssue, owner?: Promise<Awaited<ReturnType<typeof ownerOf>>>) {
+  return { issue, owner: await (owner ?? ownerOf(rec, issue.ownerId)) };
 }
 
 async function assertRefs(rec: ChangeRecorder, input: IssuePatch) {
@@ -47,6 +50,10 @@ async function departmentOf(rec: ChangeRecorder, personId: string | null | undef
  * agenda item must belong to that meeting and the initiative defaults to the meeting's.
  */
 export async function createIssue(rec: ChangeRecorder, input: NewIssue, raisedIn?: MeetingRow): Promise<ApiIssue> {
+  // The owner the event names is known from the body: looked up with the reference checks, in one
+  // round trip (postgres.js pipelines what is not awaited one by one).
+  const owner = ownerOf(rec, input.ownerId ?? null);
+  owner.catch(() => {}); // a refused reference fails the request first
   await assertRefs(rec, input);
   let meeting = raisedIn ?? null;
   if (!meeting && input.meetingId) {
@@ -73,7 +80,7 @@ export async function createIssue(rec: ChangeRecorder, input: NewIssue, raisedIn
     .returning();
   const api = toApiIssue(row!);
   await rec.audit({ action: 'create', entityType: 'issue', entityId: api.id, after: api });
-  await rec.event('issue.opened', await issueEventData(rec, api));
+  await rec.event('issue.opened', await issueEventData(rec, api, owner));
   return api;
 }
 

@@ -134,13 +134,27 @@ export class ChangeRecorder {
  */
 export async function recordInTransaction<T>(db: Db, fn: (tx: Tx, recorderFor: (ctx: ChangeContext) => ChangeRecorder) => Promise<T>): Promise<T> {
   const changes = new ChangeSet();
+  let last: Promise<unknown> = Promise.resolve();
   const result = await db.transaction(async (tx) => {
     const out = await fn(tx, (ctx) => changes.recorder(tx, ctx));
-    await changes.write(tx);
+    last = sentWithCommit(changes.write(tx));
     return out;
   });
+  await last;
   changes.committed(db);
   return result;
+}
+
+/**
+ * A transaction's last statements, sent without waiting for their answer: the COMMIT that
+ * follows when the transaction's function returns goes out behind them on the same connection,
+ * so they share its round trip. Await the promise once the transaction has resolved: it rejects
+ * if they failed, and then nothing of the transaction is left, since PostgreSQL answers the
+ * COMMIT of a transaction in which a statement failed by rolling it back.
+ */
+export function sentWithCommit(statements: Promise<unknown>): Promise<unknown> {
+  statements.catch(() => {}); // awaited by the caller after the commit
+  return statements;
 }
 
 export async function recordChanges<T>(db: Db, ctx: ChangeContext, fn: (rec: ChangeRecorder) => Promise<T>): Promise<T> {

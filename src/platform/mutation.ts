@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { and, eq, gt, sql } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { idempotencyKeys } from '../../db/schema/index.js';
-import { ChangeSet, type ChangeRecorder } from './changes.js';
+import { ChangeSet, sentWithCommit, type ChangeRecorder } from './changes.js';
 import type { Db } from './database.js';
 import { BadRequest, Conflict, Unprocessable } from './errors.js';
 import { setEtag } from './etag.js';
@@ -36,8 +36,8 @@ function idempotencyKey(req: FastifyRequest): string | null {
 
 /**
  * Runs a write: one transaction holding the change, its audit records, its events and (for a POST
- * with `Idempotency-Key`) the stored answer, the last three written together at its end (one
- * round trip; see ChangeSet), so a retry either replays exactly what committed or finds nothing
+ * with `Idempotency-Key`) the stored answer, the last three written together at its end, in the
+ * round trip of the COMMIT (see ChangeSet, sentWithCommit), so a retry either replays exactly what committed or finds nothing
  * and runs afresh. A concurrent duplicate is refused with 409 rather than queued
  * behind the first, and the same key with another body is 422.
  *
@@ -55,6 +55,7 @@ export async function mutate<T>(
   const key = req.method === 'POST' ? idempotencyKey(req) : null;
   const ctx = { organizationId: req.auth.organizationId, actorKeyId: req.auth.keyId, requestId: req.id };
   const changes = new ChangeSet();
+  let last: Promise<unknown> = Promise.resolve();
   const outcome = await db.transaction(async (tx) => {
     if (key) {
       // Sent together (postgres.js pipelines what is not awaited one by one) yet run in turn, so the
@@ -85,8 +86,8 @@ export async function mutate<T>(
       const fingerprint = await fingerprintNow();
       // An answer that carries a secret is never stored: only hashes of secrets reach the database.
       const storedBody = opts.secretBearing ? null : (body ?? null);
-      // The recorded changes and the stored answer go out together: one round trip.
-      await Promise.all([
+      // The recorded changes and the stored answer go out together with the COMMIT: one round trip.
+      last = sentWithCommit(Promise.all([
         changes.write(tx),
         tx
           .insert(idempotencyKeys)
@@ -95,13 +96,14 @@ export async function mutate<T>(
             target: [idempotencyKeys.organizationId, idempotencyKeys.key],
             set: { requestHash: fingerprint, responseStatus: status, responseBody: storedBody, createdAt: new Date(), expiresAt: new Date(Date.now() + KEEP_MS) },
           }),
-      ]);
+      ]));
       return { replayed: false as const, status, body };
     }
     const body = await fn(changes.recorder(tx, ctx));
-    await changes.write(tx);
+    last = sentWithCommit(changes.write(tx));
     return { replayed: false as const, status, body };
   });
+  await last;
   // Listeners hear of the change only now that it has committed (see platform/wake-ups.ts), on
   // the API's pool even for an upload: the uploads' few connections may all be held by clients.
   changes.committed(req.server.db);
