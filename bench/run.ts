@@ -13,11 +13,13 @@ import { effectiveness } from './scenarios/effectiveness.js';
 import { soak } from './scenarios/soak.js';
 import { volume } from './scenarios/volume.js';
 import { writes } from './scenarios/writes.js';
+import { scheduler } from './scenarios/scheduler.js';
+import { findTimes } from './scenarios/find-times.js';
 
 // `npm run bench [scenario …]`: starts the API and a bare baseline server against one fresh
 // database, measures the baseline first, then each scenario; a ratio to the bare route compares
 // with the bare route measured again right before it.
-const scenarios: Record<string, Scenario> = { directory, meetings, search, writes, webhooks, effectiveness, soak, volume };
+const scenarios: Record<string, Scenario> = { directory, meetings, search, writes, webhooks, effectiveness, 'find-times': findTimes, scheduler, soak, volume };
 const OPT_IN = new Set(['soak', 'volume']); // minutes each: run only when named (`npm run bench soak`)
 
 async function database(): Promise<{ url: string; drop(): Promise<void> }> {

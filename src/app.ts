@@ -29,6 +29,9 @@ import { searchRoutes } from './search/routes.js';
 import { initiativeRoutes } from './initiatives/routes.js';
 import { reportRoutes } from './reports/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
+import { availabilityRoutes } from './availability/routes.js';
+import { calendarInteropRoutes } from './calendar-interop/routes.js';
+import { calendarInteropEventTypes } from './calendar-interop/events.js';
 import { refreshQueueGauges } from './webhooks/queue.js';
 import { addEventWebhooks } from './events/documentation.js';
 import { registerEventTypes } from './events/catalogue.js';
@@ -39,7 +42,15 @@ import { minutesEventTypes } from './minutes/events.js';
 import { decisionEventTypes } from './decisions/events.js';
 import { issueEventTypes } from './issues/events.js';
 import { webhookEventTypes } from './webhooks/events.js';
+import { reportDigestEventTypes } from './follow-through/report-digest-events.js';
+import { meetingRuleEventTypes } from './follow-through/meeting-rule-events.js';
+import { issueRuleEventTypes } from './follow-through/issue-rule-events.js';
+import { followThroughPolicyRoutes } from './follow-through/policy-routes.js';
 import { fanOutToWebhooks } from './webhooks/fan-out.js';
+import { registerFiringRules } from './platform/scheduler.js';
+import { issueOverdueRule } from './issues/overdue-scan.js';
+import { followThroughRules } from './follow-through/rules.js';
+import { reminderRoutes } from './follow-through/reminders-routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -57,8 +68,10 @@ export interface BuildOptions {
 export async function buildApp(config: Config, database: Database, opts: BuildOptions = {}): Promise<FastifyInstance> {
   // The event log knows no feature: each tells it its event types, and what must happen in an
   // event's transaction (webhook deliveries are queued with it).
-  registerEventTypes(meetingEventTypes, materialEventTypes, minutesEventTypes, decisionEventTypes, issueEventTypes, webhookEventTypes);
+  registerEventTypes(meetingEventTypes, materialEventTypes, minutesEventTypes, decisionEventTypes, issueEventTypes, webhookEventTypes, reportDigestEventTypes, meetingRuleEventTypes, issueRuleEventTypes, calendarInteropEventTypes);
   registerEventSubscriber(fanOutToWebhooks);
+  // The time-driven rules, so that GET /v1/reminders knows them (the worker's scheduler fires them).
+  registerFiringRules(issueOverdueRule, ...followThroughRules);
   const app = Fastify({
     logger: opts.logger === false ? false : { level: config.logLevel },
     genReqId: (req) => {
@@ -124,5 +137,9 @@ export async function buildApp(config: Config, database: Database, opts: BuildOp
   await app.register(searchRoutes);
   await app.register(reportRoutes);
   await app.register(webhookRoutes);
+  await app.register(availabilityRoutes);
+  await app.register(calendarInteropRoutes);
+  await app.register(followThroughPolicyRoutes);
+  await app.register(reminderRoutes);
   return app;
 }

@@ -49,6 +49,8 @@ const EnvSchema = z.object({
   LIAISON_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   LIAISON_HANDLER_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   LIAISON_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** How often the worker's scheduler fires what is due (reminders, overdue issues) and runs its maintenance. */
+  LIAISON_SCHEDULER_TICK_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
   /** Event streams (SSE) one API key may hold open at once, across every API process. */
   LIAISON_STREAMS_PER_KEY: z.coerce.number().int().min(1).max(10_000).default(20),
   LIAISON_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).optional(),
@@ -92,6 +94,7 @@ export interface Config {
   requestTimeoutMs: number;
   handlerTimeoutMs: number;
   eventRetentionDays: number;
+  schedulerTickMs: number;
   streamsPerKey: number;
   verifyJsonText: boolean;
   dbPoolSize: number;
@@ -145,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: e.LIAISON_REQUEST_TIMEOUT_MS,
     handlerTimeoutMs: e.LIAISON_HANDLER_TIMEOUT_MS,
     eventRetentionDays: e.LIAISON_EVENT_RETENTION_DAYS,
+    schedulerTickMs: e.LIAISON_SCHEDULER_TICK_MS,
     streamsPerKey: e.LIAISON_STREAMS_PER_KEY,
     verifyJsonText: e.LIAISON_VERIFY_JSON_TEXT === 'true',
     // About twice the cores plus one (the usual sizing for a database on this machine): fewer

@@ -2,34 +2,39 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
 import type { Database } from './platform/database.js';
 import type { Metrics } from './platform/metrics.js';
+import { systemClock } from './platform/clock.js';
+import { createScheduler, registerFiringRules, registeredFiringRules } from './platform/scheduler.js';
+import type { BackgroundTask, WorkerContext } from './platform/tasks.js';
 import { registerEventSubscriber } from './events/outbox.js';
+import { eventPartitionsTask, eventRetentionTask } from './events/retention.js';
+import { followThroughRules } from './follow-through/rules.js';
+import { issueOverdueRule } from './issues/overdue-scan.js';
+import { seriesHorizonTask } from './meetings/series-horizon.js';
 import { fanOutToWebhooks } from './webhooks/fan-out.js';
 import { startDeliveryWorker } from './webhooks/worker.js';
-import { startOverdueScan } from './issues/overdue-scan.js';
-import { startSeriesHorizon } from './meetings/series-horizon.js';
-
-export interface WorkerContext {
-  config: Config;
-  database: Database;
-  log: FastifyBaseLogger;
-  metrics: Metrics;
-}
-
-/** A loop of the `worker` role; stop() finishes or hands back the work in progress. */
-export interface BackgroundTask {
-  stop(): Promise<void>;
-}
 
 export interface Workers {
   stop(): Promise<void>;
 }
 
-/** Background work of the `worker` role: webhook delivery and scheduled scans. */
+/**
+ * The `worker` role, composed: webhook delivery, and one scheduler with every domain's
+ * time-driven rules and maintenance tasks, on the system clock. Nothing here is imported back.
+ */
 export async function startWorkers(config: Config, database: Database, log: FastifyBaseLogger, metrics: Metrics): Promise<Workers> {
-  // Worker tasks record events too (issue.overdue, webhook.failing): their deliveries are queued with them.
+  // Scheduled rules record events too (issue.overdue, reminders): their deliveries are queued with them.
   registerEventSubscriber(fanOutToWebhooks);
+  registerFiringRules(issueOverdueRule, ...followThroughRules);
   const ctx: WorkerContext = { config, database, log, metrics };
-  const tasks = [await startDeliveryWorker(ctx), await startOverdueScan(ctx), await startSeriesHorizon(ctx)];
+  const scheduler = createScheduler({
+    db: database.db,
+    log,
+    clock: systemClock,
+    rules: registeredFiringRules(),
+    tasks: [eventPartitionsTask, eventRetentionTask(config.eventRetentionDays), seriesHorizonTask],
+    tickMs: config.schedulerTickMs,
+  });
+  const tasks: BackgroundTask[] = [await startDeliveryWorker(ctx), scheduler.start()];
   return {
     async stop() {
       await Promise.all(tasks.map((t) => t.stop()));

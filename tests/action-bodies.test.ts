@@ -99,6 +99,8 @@ t.test('the document says these bodies may be left out, and only those', async (
     'POST /v1/meetings/{meetingId}/invitations',
     'POST /v1/meetings/{meetingId}/minutes/publish',
     'POST /v1/meetings/{meetingId}/start',
+    'POST /v1/meetings/{meetingId}/time-proposals/{proposalId}/accept',
+    'POST /v1/meetings/{meetingId}/time-proposals/{proposalId}/decline',
     'POST /v1/webhooks/{webhookId}/deliveries/{deliveryId}/retry',
     'POST /v1/webhooks/{webhookId}/rotate-secret',
     'POST /v1/webhooks/{webhookId}/test',

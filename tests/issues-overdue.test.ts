@@ -1,12 +1,20 @@
 import t from 'tap';
 import { eq } from 'drizzle-orm';
 import { issues } from '../db/schema/index.js';
-import { scanOverdueIssues, startOverdueScan } from '../src/issues/overdue-scan.js';
-import type { WorkerContext } from '../src/worker.js';
+import type { FastifyBaseLogger } from 'fastify';
+import { pino } from 'pino';
+import { issueOverdueRule } from '../src/issues/overdue-scan.js';
+import { systemClock } from '../src/platform/clock.js';
+import type { Db } from '../src/platform/database.js';
+import { createScheduler } from '../src/platform/scheduler.js';
 import { buildTestApp } from './helpers.js';
 import { eventsOf, person } from './outcomes-helpers.js';
 
 const past = (hours: number) => new Date(Date.now() - hours * 3600_000).toISOString();
+
+/** One worker's scan: a scheduler tick with the overdue rule; how many it fired. */
+const scanOverdueIssues = async (db: Db) =>
+  (await createScheduler({ db, log: pino({ enabled: false }), clock: systemClock, rules: [issueOverdueRule], tasks: [] }).tick()).rules.issueOverdue!.fired;
 
 t.test('the overdue scan emits issue.overdue once per due date, even with several workers', async (t) => {
   const api = await buildTestApp(t);
@@ -55,9 +63,9 @@ t.test('the worker loop scans soon after start and stops cleanly', async (t) => 
   await api.post('/v1/issues', { title: 'Overdue for the loop', dueAt: past(1) });
   const logged: unknown[] = [];
   const log = { info: (o: unknown) => logged.push(o), error: (o: unknown) => logged.push(o) };
-  const task = await startOverdueScan({ database: api.database, log } as unknown as WorkerContext);
+  const task = createScheduler({ db: api.database.db, log: log as unknown as FastifyBaseLogger, clock: systemClock, rules: [issueOverdueRule], tasks: [], tickMs: 60_000 }).start();
   await new Promise((r) => setTimeout(r, 1600));
   await task.stop();
   t.equal((await eventsOf(api, 'issue.overdue')).length, 1);
-  t.match(logged, [{ emitted: 1 }]);
+  t.match(logged, [{ rule: 'issueOverdue', fired: 1 }]);
 });

@@ -41,3 +41,13 @@ t.test('the platform and the event log import nothing of webhooks (features regi
   const offending = lower.flatMap((file) => intoWebhooks(file).map((p) => `${file} → ${p}`));
   t.same(offending, [], 'no file under src/platform or src/events imports from src/webhooks');
 });
+
+t.test('only the entry composes the worker role: no file under src/ imports src/worker.ts but src/server.ts', async (t) => {
+  const sources = sourcesUnder('src');
+  t.ok(sources.includes('src/issues/overdue-scan.ts') && sources.includes('src/worker.ts'), `${sources.length} files under src`);
+  t.same(importsOf('src/issues/overdue-scan.ts', `import type { BackgroundTask } from '../worker.js';`), ['src/worker.ts'], 'an import of the worker entry is seen');
+  const offending = sources
+    .filter((file) => file !== 'src/server.ts')
+    .flatMap((file) => importsOf(file).filter((p) => p === 'src/worker.ts').map((p) => `${file} → ${p}`));
+  t.same(offending, [], 'tasks and rules register with the scheduler; they never import the worker entry');
+});

@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap';
 import { buildTestApp, uniq, type Answer, type Caller, type TestApp, BOOKKEEPING_TABLES } from './helpers.js';
+import { answerTo, postItip } from './itip-helpers.js';
 
 // Sweeps every operation of the live OpenAPI document with another organisation's ids, in the path
 // (404, and the other organisation's rows unchanged) and in the body (400 naming the field, and
@@ -15,8 +16,8 @@ interface Operation {
   jsonBody: Schema | null;
 }
 
-/** Path parameters that are not ids (numbers within a parent that is itself swept). */
-const NUMERIC_PARAMS = new Set(['revision', 'n', 'version']);
+/** Path parameters that are not ids (numbers, or names such as a busy-block source, within a parent that is itself swept). */
+const NUMERIC_PARAMS = new Set(['revision', 'n', 'version', 'source']);
 
 function operations(api: TestApp): { ops: Operation[]; doc: Schema } {
   const doc = api.app.swagger() as Schema;
@@ -63,6 +64,7 @@ interface Ids {
   deliveryId: string;
   sponsorId: string;
   startedMeetingId: string;
+  proposalId: string;
   secrets: string[];
 }
 
@@ -93,6 +95,9 @@ async function fixtures(t: Test, caller: Caller, label: string): Promise<Ids> {
   const started = ok(await caller.post('/v1/meetings', { title: `${label} started`, startsAt: '2027-03-02T09:00:00Z', endsAt: '2027-03-02T10:00:00Z', timeZone: 'Europe/Paris', participants: [{ personId: person.id, role: 'chair' }] }), 'started meeting');
   ok(await caller.post(`/v1/meetings/${started.id}/invitations`), 'invitations');
   ok(await caller.post(`/v1/meetings/${started.id}/start`), 'start');
+  const invite = await caller.get(`/v1/meetings/${meeting.id}/calendar.ics`);
+  const counter = answerTo(invite.text, { method: 'COUNTER', address: person.email, start: '2027-03-01T11:00:00Z', end: '2027-03-01T12:00:00Z' });
+  const proposal = ok(await postItip(caller, counter), 'time proposal').proposal;
   const item = ok(await caller.post(`/v1/meetings/${meeting.id}/agenda-items`, { title: 'Item', ownerId: person.id }), 'agenda item');
   const material = ok(await caller.post(`/v1/meetings/${meeting.id}/materials`, { title: 'Pre-read', url: 'https://example.com/pre-read.pdf', agendaItemId: item.id }), 'material');
   const decision = ok(await caller.post(`/v1/meetings/${meeting.id}/decisions`, { title: 'Decision', statement: 'We agree', agendaItemId: item.id, supporters: [person.id] }), 'decision');
@@ -120,6 +125,7 @@ async function fixtures(t: Test, caller: Caller, label: string): Promise<Ids> {
     deliveryId: deliveries.data[0].id,
     sponsorId: sponsor.id,
     startedMeetingId: started.id,
+    proposalId: proposal.id,
     secrets: [webhook.secret, key.secret].filter(Boolean),
   };
 }
@@ -135,6 +141,8 @@ const KIND: Record<string, keyof Ids> = {
   ownerId: 'personId',
   organizerId: 'personId',
   supporters: 'personId',
+  required: 'personId',
+  optional: 'personId',
   initiativeId: 'initiativeId',
   goalId: 'goalId',
   meetingId: 'meetingId',
@@ -149,6 +157,7 @@ const KIND: Record<string, keyof Ids> = {
   keyId: 'keyId',
   eventId: 'eventId',
   deliveryId: 'deliveryId',
+  proposalId: 'proposalId',
 };
 
 const fill = (path: string, ids: Partial<Record<string, string>>) =>

@@ -1,6 +1,7 @@
-import { boolean, foreignKey, index, pgTable, text, uniqueIndex, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import { boolean, foreignKey, index, jsonb, pgTable, text, uniqueIndex, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import { primaryId, tenantId, timestamps } from './columns.js';
+import type { StoredWorkingHours } from './availability.js';
 
 export const departments = pgTable(
   'departments',
@@ -33,6 +34,8 @@ export const people = pgTable(
     title: text(),
     timeZone: text(),
     keyContact: boolean().notNull().default(false),
+    /** Null: the organisation's default working hours apply. */
+    workingHours: jsonb().$type<StoredWorkingHours>(),
     ...timestamps(),
   },
   (t) => [

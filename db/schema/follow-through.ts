@@ -44,5 +44,8 @@ export const scheduledFirings = pgTable(
     primaryKey({ columns: [t.organizationId, t.rule, t.subjectId, t.moment] }),
     index('scheduled_firings_subject_idx').on(t.organizationId, t.subjectId, t.moment),
     index('scheduled_firings_fired_idx').on(t.organizationId, t.firedAt),
+    // GET /v1/reminders: a window of an organisation's firings in (moment, rule, subject) order,
+    // rule compared by code point so the keyset matches the order the API merges planned ones in.
+    index('scheduled_firings_moment_idx').on(t.organizationId, t.moment, sql`${t.rule} collate "C"`, t.subjectId),
   ],
 );

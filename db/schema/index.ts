@@ -7,3 +7,5 @@ export * from './outcomes.js';
 export * from './webhooks.js';
 export * from './streams.js';
 export * from './follow-through.js';
+export * from './availability.js';
+export * from './time-proposals.js';

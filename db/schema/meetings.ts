@@ -83,6 +83,14 @@ export const meetings = pgTable(
     index('meetings_org_created_idx').on(t.organizationId, t.createdAt, t.id),
     // One meeting per occurrence of a series: materialising twice (two workers) adds nothing.
     uniqueIndex('meetings_org_series_occurrence_key').on(t.organizationId, t.seriesId, t.originalStartsAt),
+    // The follow-through rules' due scans run across organisations (the worker's scheduler) over
+    // the moment columns of meetings that can still fire (src/follow-through/meeting-rules.ts);
+    // GET /v1/reminders reads one organisation's by the org-leading ones.
+    index('meetings_scheduled_starts_idx').on(t.startsAt).where(sql`status = 'scheduled'`),
+    index('meetings_scheduled_materials_due_idx').on(t.materialsDueAt).where(sql`status = 'scheduled'`),
+    index('meetings_held_ends_idx').on(t.endsAt).where(sql`status in ('scheduled', 'in_progress', 'completed')`),
+    index('meetings_org_materials_due_idx').on(t.organizationId, t.materialsDueAt),
+    index('meetings_org_ends_idx').on(t.organizationId, t.endsAt),
   ],
 );
 

@@ -139,6 +139,8 @@ export const issues = pgTable(
     index('issues_overdue_scan_idx')
       .on(t.dueAt)
       .where(sql`status in ('open', 'in_progress', 'blocked') and due_at is not null and overdue_notified_for is distinct from due_at`),
+    // The follow-through rules' due scans (issue.due_soon, issue.escalated) across organisations.
+    index('issues_unresolved_due_idx').on(t.dueAt).where(sql`status in ('open', 'in_progress', 'blocked') and due_at is not null`),
   ],
 );
 

@@ -1,6 +1,7 @@
 import { bigint, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid, bigserial } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import { primaryId, tenantId, timestamps, ts } from './columns.js';
+import type { StoredWorkingHours } from './availability.js';
 
 export const organizations = pgTable(
   'organizations',
@@ -8,6 +9,10 @@ export const organizations = pgTable(
     id: primaryId(),
     slug: text().notNull(),
     name: text().notNull(),
+    /** Null: UTC. The zone of people who have none. */
+    defaultTimeZone: text(),
+    /** Null: Monday to Friday, 09:00 to 17:00. */
+    defaultWorkingHours: jsonb().$type<StoredWorkingHours>(),
     ...timestamps(),
   },
   (t) => [uniqueIndex('organizations_slug_key').on(t.slug)],

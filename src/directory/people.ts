@@ -20,6 +20,7 @@ export function toApiPerson(r: Row) {
     title: r.title,
     timeZone: r.timeZone,
     keyContact: r.keyContact,
+    workingHours: r.workingHours ?? null,
     createdAt: iso(r.createdAt)!,
     updatedAt: iso(r.updatedAt)!,
     version: r.version,

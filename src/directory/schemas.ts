@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Id, optionalText, resourceMeta, text, timeZone } from '../platform/schemas.js';
+import { WorkingHours } from '../availability/working-hours.js';
 
 const code = z
   .string()
@@ -38,6 +39,7 @@ const personFields = {
   title: optionalText(200),
   timeZone: timeZone.nullable().optional(),
   keyContact: z.boolean().optional().describe('A key contact of their department for cross-department work.'),
+  workingHours: WorkingHours.nullable().optional().describe('In the person\'s `timeZone`; `null`: the organisation\'s default working hours.'),
 };
 
 export const NewPerson = z.strictObject(personFields).meta({ id: 'NewPerson' });
@@ -51,6 +53,7 @@ export const Person = z
     title: z.string().nullable(),
     timeZone: z.string().nullable(),
     keyContact: z.boolean(),
+    workingHours: WorkingHours.nullable().describe('`null`: the organisation\'s default working hours apply.'),
   })
   .meta({ id: 'Person' });
 

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../platform/database.js';
 import { dropPartitionsBefore, ensurePartitions } from '../platform/partitions.js';
-import type { WorkerContext } from '../worker.js';
+import type { PeriodicTask } from '../platform/scheduler-types.js';
 
 const BATCH = 5_000;
 const EVERY_MS = 3_600_000;
@@ -52,27 +52,25 @@ export async function pruneExpired(db: DbOrTx, retentionDays: number, now = new 
 }
 
 /**
- * Makes partitions ahead at start, then prunes shortly after and hourly, making partitions ahead
- * again each time (a few catalogue look-ups; hourly keeps the lead even if a pass fails). Several
- * workers doing so at once is harmless: partition changes are serialised by an advisory lock.
+ * Makes the coming months' partitions at the worker's first tick and hourly after (a few
+ * catalogue look-ups; hourly keeps the lead even if a pass fails). Several workers doing so at
+ * once is harmless: partition changes are serialised by an advisory lock.
  */
-export function startEventRetention(ctx: WorkerContext): { stop(): void } {
-  const ensure = () =>
-    ensureEventPartitions(ctx.database.db).then((made) => made > 0 && ctx.log.info({ made }, 'made event and delivery partitions ahead'));
-  const run = () =>
-    ensure()
-      .then(() => pruneExpired(ctx.database.db, ctx.config.eventRetentionDays))
-      .then(({ deleted, dropped }) => (deleted > 0 || dropped.length > 0) && ctx.log.info({ deleted, dropped }, 'pruned expired events'))
-      .catch((err) => ctx.log.warn({ err }, 'pruning expired events failed'));
-  ensure().catch((err) => ctx.log.warn({ err }, 'making event and delivery partitions failed'));
-  const first = setTimeout(run, 10_000);
-  const hourly = setInterval(run, EVERY_MS);
-  first.unref();
-  hourly.unref();
+export const eventPartitionsTask: PeriodicTask = {
+  name: 'eventPartitions',
+  everyMs: EVERY_MS,
+  run: ({ db, now }) => ensureEventPartitions(db, now),
+};
+
+/** Prunes expired events, deliveries and attempts at the first tick and hourly after; counts events deleted and partitions dropped. */
+export function eventRetentionTask(retentionDays: number): PeriodicTask {
   return {
-    stop() {
-      clearTimeout(first);
-      clearInterval(hourly);
+    name: 'eventRetention',
+    everyMs: EVERY_MS,
+    async run({ db, log, now }) {
+      const { deleted, dropped } = await pruneExpired(db, retentionDays, now);
+      if (deleted > 0 || dropped.length > 0) log.info({ deleted, dropped }, 'pruned expired events');
+      return deleted + dropped.length;
     },
   };
 }

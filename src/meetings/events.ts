@@ -30,6 +30,7 @@ export const ParticipantRespondedData = z.object({
   meeting: z.object({ id: Id, title: z.string(), startsAt: Timestamp, seriesId: Id.nullable(), version: z.number().int() }),
   participant: Participant,
   previousResponse: RsvpResponse,
+  source: z.enum(['api', 'itip']).describe('`api`: answered through the RSVP route; `itip`: a calendar client\'s iTIP REPLY (POST /v1/calendar/itip).'),
 });
 
 const meetingExample = {
@@ -80,12 +81,13 @@ export const meetingEventTypes: EventTypeDef[] = [
   },
   {
     type: 'participant.responded',
-    description: 'A participant answered the invitation (accepted, declined, tentative).',
+    description: 'A participant answered the invitation (accepted, declined, tentative), through the API or from their calendar client (`source`).',
     data: ParticipantRespondedData,
     example: {
       meeting: { id: meetingExample.id, title: meetingExample.title, startsAt: meetingExample.startsAt, seriesId: null, version: 3 },
       participant: participantExample,
       previousResponse: 'needs_action',
+      source: 'api',
     },
   },
 ];

@@ -103,27 +103,88 @@ export async function removeParticipant(rec: ChangeRecorder, meetingId: string, 
   await rec.audit({ action: 'delete', entityType: 'meeting_participant', entityId: meetingId, before: { meetingId, ...toApiParticipant(current, person) } });
 }
 
+/** Where an RSVP answer came from: the API's RSVP route, or a calendar client's iTIP REPLY. */
+export type ResponseSource = 'api' | 'itip';
+
 /** Records an RSVP answer and emits `participant.responded` (only when the answer changed). */
-export async function respond(rec: ChangeRecorder, meetingId: string, personId: string, response: string, checkVersion: (v: number) => void): Promise<ApiParticipant> {
+export async function respond(
+  rec: ChangeRecorder,
+  meetingId: string,
+  personId: string,
+  response: string,
+  checkVersion: (v: number) => void,
+  source: ResponseSource = 'api',
+): Promise<ApiParticipant> {
   const meeting = await findMeeting(rec.tx, rec.organizationId, meetingId);
   assertMeetingEditable(meeting);
   const { p: current, person } = await findParticipant(rec.tx, rec.organizationId, meetingId, personId, { forUpdate: true });
   checkVersion(current.version);
-  if (current.response === response) return toApiParticipant(current, person);
-  const [row] = await rec.tx
-    .update(meetingParticipants)
-    .set({ response, respondedAt: sql`now()`, updatedAt: new Date(), version: current.version + 1 })
-    .where(and(eq(meetingParticipants.organizationId, rec.organizationId), eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.personId, personId)))
-    .returning();
-  const before = toApiParticipant(current, person);
-  const after = toApiParticipant(row!, person);
-  await rec.audit({ action: 'update', entityType: 'meeting_participant', entityId: meetingId, before: { meetingId, ...before }, after: { meetingId, ...after } });
-  await rec.event('participant.responded', {
-    meeting: { id: meeting.id, title: meeting.title, startsAt: meeting.startsAt.toISOString(), seriesId: meeting.seriesId, version: meeting.version },
-    participant: after,
-    previousResponse: current.response,
-  });
-  return after;
+  const [after] = await recordAnswers(rec, [{ meeting, current, person }], personId, response, source);
+  return after!;
+}
+
+/**
+ * One person's answer to several meetings at once (a calendar's reply to a whole series), in a
+ * fixed number of statements however many meetings: the meetings (each must still be editable)
+ * and the person's participations, locked, then the answers written as `respond` writes one.
+ * Meetings the person takes no part in are left out.
+ */
+export async function respondToMeetings(rec: ChangeRecorder, meetingIds: string[], personId: string, response: string, source: ResponseSource): Promise<ApiParticipant[]> {
+  if (meetingIds.length === 0) return [];
+  const org = rec.organizationId;
+  const [rows, participations] = await Promise.all([
+    rec.tx.select().from(meetings).where(and(eq(meetings.organizationId, org), inArray(meetings.id, meetingIds))),
+    rec.tx
+      .select({ p: meetingParticipants, person: { name: people.name, email: people.email, departmentId: people.departmentId } })
+      .from(meetingParticipants)
+      .innerJoin(people, eq(people.id, meetingParticipants.personId))
+      .where(and(eq(meetingParticipants.organizationId, org), eq(meetingParticipants.personId, personId), inArray(meetingParticipants.meetingId, meetingIds)))
+      .orderBy(meetingParticipants.meetingId)
+      .for('update', { of: meetingParticipants }),
+  ]);
+  const byId = new Map(rows.map((m) => [m.id, m]));
+  const taking = new Map(participations.map((r) => [r.p.meetingId, r]));
+  const answers = meetingIds.filter((id) => byId.has(id) && taking.has(id)).map((id) => ({ meeting: byId.get(id)!, current: taking.get(id)!.p, person: taking.get(id)!.person }));
+  for (const a of answers) assertMeetingEditable(a.meeting);
+  return recordAnswers(rec, answers, personId, response, source);
+}
+
+/** Writes the answers that changed (one statement), each audited and announced as `participant.responded`. */
+async function recordAnswers(
+  rec: ChangeRecorder,
+  answers: { meeting: MeetingRow; current: Row; person: PersonBits }[],
+  personId: string,
+  response: string,
+  source: ResponseSource,
+): Promise<ApiParticipant[]> {
+  const changing = answers.filter((a) => a.current.response !== response);
+  const rows = changing.length
+    ? await rec.tx
+        .update(meetingParticipants)
+        .set({ response, respondedAt: sql`now()`, updatedAt: new Date(), version: sql`${meetingParticipants.version} + 1` })
+        .where(and(eq(meetingParticipants.organizationId, rec.organizationId), eq(meetingParticipants.personId, personId), inArray(meetingParticipants.meetingId, changing.map((a) => a.meeting.id))))
+        .returning()
+    : [];
+  const written = new Map(rows.map((r) => [r.meetingId, r]));
+  const out: ApiParticipant[] = [];
+  for (const { meeting, current, person } of answers) {
+    const row = written.get(meeting.id);
+    if (!row) {
+      out.push(toApiParticipant(current, person));
+      continue;
+    }
+    const before = toApiParticipant(current, person);
+    const after = toApiParticipant(row, person);
+    await rec.audit({ action: 'update', entityType: 'meeting_participant', entityId: meeting.id, before: { meetingId: meeting.id, ...before }, after: { meetingId: meeting.id, ...after } });
+    await rec.event('participant.responded', {
+      meeting: { id: meeting.id, title: meeting.title, startsAt: meeting.startsAt.toISOString(), seriesId: meeting.seriesId, version: meeting.version },
+      participant: after,
+      previousResponse: current.response,
+      source,
+    });
+    out.push(after);
+  }
+  return out;
 }
 
 /** A participant whose answer a time change returned to `needs_action`. */

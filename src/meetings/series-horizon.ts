@@ -2,7 +2,7 @@ import { and, asc, eq, lt, sql } from 'drizzle-orm';
 import { meetingSeries } from '../../db/schema/index.js';
 import { recordInTransaction } from '../platform/changes.js';
 import type { Db } from '../platform/database.js';
-import type { BackgroundTask, WorkerContext } from '../worker.js';
+import type { PeriodicTask } from '../platform/scheduler-types.js';
 import { horizonFrom, materializeOccurrences, SERIES_HORIZON_DAYS } from './create.js';
 import { coveredUntil, occurrences } from './recurrence.js';
 
@@ -45,28 +45,9 @@ export async function extendSeries(db: Db, now = new Date()): Promise<number> {
   }
 }
 
-/** The worker loop: extends series every 10 minutes; stop() waits for a pass in progress. */
-export async function startSeriesHorizon(ctx: WorkerContext): Promise<BackgroundTask> {
-  let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
-  const tick = () => {
-    running = extendSeries(ctx.database.db)
-      .then((n) => {
-        if (n > 0) ctx.log.info({ created: n }, 'series occurrences materialised');
-      })
-      .catch((err: unknown) => ctx.log.error({ err }, 'series horizon failed'))
-      .finally(() => {
-        running = null;
-        if (!stopped) timer = setTimeout(tick, SCAN_INTERVAL_MS);
-      });
-  };
-  timer = setTimeout(tick, 2000);
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
-}
+/** The series horizon on the scheduler: every 10 minutes, at the scheduler clock's time. */
+export const seriesHorizonTask: PeriodicTask = {
+  name: 'seriesHorizon',
+  everyMs: SCAN_INTERVAL_MS,
+  run: ({ db, now }) => extendSeries(db, now),
+};

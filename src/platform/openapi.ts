@@ -81,7 +81,7 @@ const tagDescriptions: Record<string, string> = {
   Decisions: 'Decisions with rationale, supporters and objections.',
   Issues: 'Open questions, actions and risks with owners and due dates.',
   Feedback: 'Meeting feedback.',
-  Calendar: 'iCalendar (RFC 5545) exports of meetings and of a person\'s meetings.',
+  Calendar: 'iCalendar (RFC 5545) exports of meetings and of a person\'s meetings, and iTIP (RFC 5546) replies and counter-proposals from calendar clients.',
   Goals: 'Measurable goals of an initiative and their dated measurements.',
   'Initiative members': 'The team of an initiative: sponsor, owner, liaisons and members.',
   Participants: 'The people taking part in a meeting, their RSVP answers and attendance.',
@@ -90,6 +90,8 @@ const tagDescriptions: Record<string, string> = {
   Events: 'The event log, live stream and event catalogue.',
   Webhooks: 'Webhook subscriptions and deliveries.',
   Audit: 'Who changed what, when.',
+  Organization: 'The organisation\'s settings: name, default time zone and working hours.',
+  Availability: 'Working hours, external busy time, free/busy and finding a time across time zones.',
 };
 
 // Set per operation by the route transform below and turned into `requestBody.required: false`:

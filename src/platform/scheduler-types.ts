@@ -67,10 +67,17 @@ export interface FiringRule {
   planned(db: Db, organizationId: string, window: { from: Date; to: Date }, filter: ReminderFilter): Promise<PlannedFiring[]>;
 }
 
-/** The filters of GET /v1/reminders a rule can narrow its subjects by. */
+/**
+ * The filters of GET /v1/reminders a rule can narrow its subjects by; the recorded firings are
+ * narrowed the same way (src/follow-through/reminders-schedule.ts), and moments of other subjects
+ * that `planned` returns are dropped for `meetingId` and `issueId`.
+ */
 export interface ReminderFilter {
+  /** Only that meeting's own moments (subject type `meeting`). */
   meetingId?: string;
+  /** Only that issue's own moments (subject type `issue`). */
   issueId?: string;
+  /** The initiative's own moments and those of its meetings and issues (`initiative_id`). */
   initiativeId?: string;
 }
 

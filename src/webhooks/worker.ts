@@ -1,8 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { BackgroundTask, WorkerContext } from '../worker.js';
+import type { BackgroundTask, WorkerContext } from '../platform/tasks.js';
 import { EVENTS_CHANNEL } from '../events/outbox.js';
-import { startEventRetention } from '../events/retention.js';
 import { listenFor } from '../platform/wake-ups.js';
 import { performAttempt, type AttemptDeps } from './attempt.js';
 import { claimDue, DEFAULT_PER_ENDPOINT, DELIVERY_CHANNEL, LEASE_MS, markSkipped, releaseLeases, renewLeases, type ClaimedDelivery } from './queue.js';
@@ -228,7 +227,6 @@ export async function startDeliveryWorker(ctx: WorkerContext): Promise<Backgroun
     listenFor(sql, EVENTS_CHANNEL, wake, wake),
     listenFor(sql, DELIVERY_CHANNEL, wake, wake),
   ]);
-  const retention = startEventRetention(ctx);
   wake();
 
   return {
@@ -237,7 +235,6 @@ export async function startDeliveryWorker(ctx: WorkerContext): Promise<Backgroun
       clearInterval(poll);
       if (soonest) clearTimeout(soonest.timer);
       await Promise.all(listeners.map((l) => l.unlisten().catch(() => {})));
-      retention.stop();
       while (claiming) await new Promise((r) => setTimeout(r, 10));
       // Queued deliveries go back at once; sending ones end within the send time-out and are
       // recorded, their leases renewed until then.

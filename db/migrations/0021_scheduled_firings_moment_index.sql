@@ -1,0 +1,1 @@
+CREATE INDEX "scheduled_firings_moment_idx" ON "scheduled_firings" USING btree ("organization_id","moment","rule" collate "C","subject_id");

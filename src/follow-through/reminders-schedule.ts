@@ -1,0 +1,145 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../platform/database.js';
+import { BadRequest } from '../platform/errors.js';
+import { decodeCursor } from '../platform/pagination.js';
+import type { FiringRule, PlannedFiring, ReminderFilter } from '../platform/scheduler-types.js';
+import type { Recipient } from './recipients.js';
+import { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, type Reminder, type ReminderListQuery, type ReminderStatus } from './reminders-schemas.js';
+
+const DAY_MS = 86_400_000;
+
+export interface ReminderWindow {
+  from: Date;
+  to: Date;
+}
+
+/** The listing's window: `from` defaults to now, `to` to 14 days after `from`; at most 90 days, never empty (400). */
+export function reminderWindow(q: Pick<ReminderListQuery, 'from' | 'to'>, now: Date): ReminderWindow {
+  const from = q.from ? new Date(q.from) : now;
+  const to = q.to ? new Date(q.to) : new Date(from.getTime() + DEFAULT_WINDOW_DAYS * DAY_MS);
+  if (to <= from) throw new BadRequest('`to` must be after `from`.', [{ path: 'querystring.to', message: 'not after from' }]);
+  if (to.getTime() - from.getTime() > MAX_WINDOW_DAYS * DAY_MS) {
+    throw new BadRequest(`The window from \`from\` to \`to\` may span at most ${MAX_WINDOW_DAYS} days.`, [{ path: 'querystring.to', message: `more than ${MAX_WINDOW_DAYS} days after from` }]);
+  }
+  return { from, to };
+}
+
+type Key = [fireAt: string, rule: string, subjectId: string];
+export type ReminderItem = Reminder & { key: Key };
+
+/** The page's sort key: fireAt, then rule and subject compared by code point (`collate "C"` in SQL). */
+const compare = (a: Key, b: Key) => (a[0] !== b[0] ? Date.parse(a[0]) - Date.parse(b[0]) : a[1] !== b[1] ? (a[1] < b[1] ? -1 : 1) : a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0);
+
+function cursorKey(cursor: string | undefined): Key | null {
+  const c = decodeCursor(cursor, 3);
+  if (!c) return null;
+  const [at, rule, subjectId] = c;
+  if (typeof at !== 'string' || typeof rule !== 'string' || typeof subjectId !== 'string' || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(subjectId)) {
+    throw new BadRequest('The cursor is not valid; pass `nextCursor` from a previous page unchanged.', [{ path: 'querystring.cursor', message: 'invalid cursor' }]);
+  }
+  return [new Date(at).toISOString(), rule, subjectId];
+}
+
+type FiringRow = {
+  rule: string; subjectType: Reminder['subject']['type']; subjectId: string; moment: string | Date; status: 'fired' | 'skipped';
+  reason: string | null; eventId: string | null; recipients: Recipient[]; lateBySeconds: number;
+};
+
+/** What narrows scheduled_firings to the filter's subjects (the same subjects the rules' `planned` narrow to). */
+function subjectFilter(organizationId: string, f: ReminderFilter): SQL[] {
+  const out: SQL[] = [];
+  if (f.meetingId) out.push(sql`f.subject_type = 'meeting' and f.subject_id = ${f.meetingId}::uuid`);
+  if (f.issueId) out.push(sql`f.subject_type = 'issue' and f.subject_id = ${f.issueId}::uuid`);
+  if (f.initiativeId) {
+    out.push(sql`(f.subject_id = ${f.initiativeId}::uuid
+      or f.subject_id in (select id from meetings where organization_id = ${organizationId}::uuid and initiative_id = ${f.initiativeId}::uuid)
+      or f.subject_id in (select id from issues where organization_id = ${organizationId}::uuid and initiative_id = ${f.initiativeId}::uuid))`);
+  }
+  return out;
+}
+
+const fromRow = (r: FiringRow): ReminderItem => {
+  const fireAt = new Date(r.moment).toISOString();
+  return {
+    key: [fireAt, r.rule, r.subjectId],
+    rule: r.rule,
+    fireAt,
+    status: r.status,
+    subject: { type: r.subjectType, id: r.subjectId },
+    recipients: r.recipients,
+    ...(r.eventId ? { eventId: r.eventId } : {}),
+    ...(r.status === 'skipped' && r.reason ? { skipReason: r.reason } : {}),
+    lateBy: r.lateBySeconds,
+  };
+};
+
+const fromPlanned = (p: PlannedFiring): ReminderItem => {
+  const fireAt = p.moment.toISOString();
+  return {
+    key: [fireAt, p.rule, p.subjectId],
+    rule: p.rule,
+    fireAt,
+    status: p.skipReason ? 'skipped' : 'planned',
+    subject: { type: p.subjectType, id: p.subjectId },
+    recipients: p.recipients as Recipient[],
+    ...(p.skipReason ? { skipReason: p.skipReason } : {}),
+  };
+};
+
+/**
+ * The first `limit + 1` reminders of the window after the cursor, in (fireAt, rule, subject)
+ * order: the recorded firings (one range scan of scheduled_firings_moment_idx) merged with each
+ * rule's planned moments computed from the current state, where a planned moment that has a
+ * firing shows the firing. Cost: one query per rule's `planned` and two here, whatever the page.
+ */
+export async function listReminders(
+  db: Db, organizationId: string, rules: FiringRule[], q: ReminderListQuery, window: ReminderWindow,
+): Promise<ReminderItem[]> {
+  const after = cursorKey(q.cursor);
+  const statuses = new Set<ReminderStatus>(q.status?.length ? q.status : ['planned', 'fired', 'skipped']);
+  const filter: ReminderFilter = { meetingId: q.meetingId, issueId: q.issueId, initiativeId: q.initiativeId };
+  const keyset = after ? sql`and (f.moment, f.rule collate "C", f.subject_id) > (${after[0]}::timestamptz, ${after[1]} collate "C", ${after[2]}::uuid)` : sql``;
+  const recorded = (await db.execute(sql`
+    select f.rule, f.subject_type as "subjectType", f.subject_id as "subjectId", f.moment, f.status, f.reason, f.event_id as "eventId",
+      f.recipients, f.late_by_seconds as "lateBySeconds"
+    from scheduled_firings f
+    where f.organization_id = ${organizationId}::uuid and f.moment >= ${window.from.toISOString()}::timestamptz and f.moment < ${window.to.toISOString()}::timestamptz
+      and f.status = any(${`{${[...statuses].join(',')}}`}::text[]) ${keyset}
+      ${sql.join(subjectFilter(organizationId, filter).map((c) => sql` and ${c}`))}
+    order by f.moment, f.rule collate "C", f.subject_id
+    limit ${q.limit + 1}`)) as unknown as FiringRow[];
+  const items = recorded.map(fromRow);
+
+  if (statuses.has('planned') || statuses.has('skipped')) {
+    // Planned moments before the cursor cannot be on this page.
+    const plannedWindow = after && Date.parse(after[0]) > window.from.getTime() ? { from: new Date(after[0]), to: window.to } : window;
+    const planned = (await Promise.all(rules.map((r) => r.planned(db, organizationId, plannedWindow, filter))))
+      .flat()
+      .filter((p) => p.organizationId === organizationId && p.moment >= plannedWindow.from && p.moment < plannedWindow.to)
+      .filter((p) => (!filter.meetingId || (p.subjectType === 'meeting' && p.subjectId === filter.meetingId)) && (!filter.issueId || (p.subjectType === 'issue' && p.subjectId === filter.issueId)))
+      .map(fromPlanned)
+      .filter((p) => statuses.has(p.status) && (!after || compare(p.key, after) > 0));
+    // A planned moment that was recorded (whatever its status, in or out of the status filter) shows as recorded.
+    const existing = planned.length === 0 ? new Set<string>() : await recordedKeys(db, organizationId, planned.map((p) => p.key));
+    const seen = new Set(items.map((i) => i.key.join('/')));
+    for (const p of planned) {
+      const k = p.key.join('/');
+      if (existing.has(k) || seen.has(k)) continue;
+      seen.add(k);
+      items.push(p);
+    }
+  }
+  return items.sort((a, b) => compare(a.key, b.key)).slice(0, q.limit + 1);
+}
+
+/** Which of these (fireAt, rule, subject) keys have a row in scheduled_firings, in one query. */
+async function recordedKeys(db: Db, organizationId: string, keys: Key[]): Promise<Set<string>> {
+  const rows = (await db.execute(sql`
+    select f.moment, f.rule, f.subject_id as "subjectId"
+    from jsonb_to_recordset(${JSON.stringify(keys.map(([moment, rule, subject_id]) => ({ moment, rule, subject_id })))}::jsonb)
+      as k(moment timestamptz, rule text, subject_id uuid)
+    join scheduled_firings f on f.organization_id = ${organizationId}::uuid and f.rule = k.rule and f.subject_id = k.subject_id and f.moment = k.moment`)) as unknown as {
+    moment: string | Date; rule: string; subjectId: string;
+  }[];
+  return new Set(rows.map((r) => `${new Date(r.moment).toISOString()}/${r.rule}/${r.subjectId}`));
+}
