@@ -90,7 +90,8 @@ const fromPlanned = (p: PlannedFiring): ReminderItem => {
  * The first `limit + 1` reminders of the window after the cursor, in (fireAt, rule, subject)
  * order: the recorded firings (one range scan of scheduled_firings_moment_idx) merged with each
  * rule's planned moments computed from the current state, where a planned moment that has a
- * firing shows the firing. Cost: one query per rule's `planned` and two here, whatever the page.
+ * firing shows the firing. Cost: one query per rule's `planned` and two here per stretch of the
+ * window looked at (see below), whatever the page.
  */
 export async function listReminders(
   db: Db, organizationId: string, rules: FiringRule[], q: ReminderListQuery, window: ReminderWindow,
@@ -110,26 +111,48 @@ export async function listReminders(
     limit ${q.limit + 1}`)) as unknown as FiringRow[];
   const items = recorded.map(fromRow);
 
-  if (statuses.has('planned') || statuses.has('skipped')) {
-    // Planned moments before the cursor cannot be on this page.
-    const plannedWindow = after && Date.parse(after[0]) > window.from.getTime() ? { from: new Date(after[0]), to: window.to } : window;
-    const planned = (await Promise.all(rules.map((r) => r.planned(db, organizationId, plannedWindow, filter))))
-      .flat()
-      .filter((p) => p.organizationId === organizationId && p.moment >= plannedWindow.from && p.moment < plannedWindow.to)
-      .filter((p) => (!filter.meetingId || (p.subjectType === 'meeting' && p.subjectId === filter.meetingId)) && (!filter.issueId || (p.subjectType === 'issue' && p.subjectId === filter.issueId)))
-      .map(fromPlanned)
-      .filter((p) => statuses.has(p.status) && (!after || compare(p.key, after) > 0));
-    // A planned moment that was recorded (whatever its status, in or out of the status filter) shows as recorded.
-    const existing = planned.length === 0 ? new Set<string>() : await recordedKeys(db, organizationId, planned.map((p) => p.key));
-    const seen = new Set(items.map((i) => i.key.join('/')));
-    for (const p of planned) {
-      const k = p.key.join('/');
-      if (existing.has(k) || seen.has(k)) continue;
-      seen.add(k);
-      items.push(p);
-    }
+  if (!statuses.has('planned') && !statuses.has('skipped')) return items.sort((a, b) => compare(a.key, b.key)).slice(0, q.limit + 1);
+
+  // Planned moments before the cursor cannot be on this page.
+  const from = after && Date.parse(after[0]) > window.from.getTime() ? new Date(after[0]) : window.from;
+  // The rules compute planned moments from the current state, which costs what the window holds:
+  // a page looks at a first stretch of the window and widens it only while that stretch has too
+  // few moments to fill the page, so the first page of a busy organisation stays cheap.
+  for (let span = FIRST_SPAN_MS; ; span *= 4) {
+    const to = new Date(Math.min(window.to.getTime(), from.getTime() + span));
+    const whole = to.getTime() === window.to.getTime();
+    const page = await plannedPage(db, organizationId, rules, filter, statuses, after, { from, to });
+    // Recorded firings past the stretch are left for a wider one, so the two agree on where the page ends.
+    const recordedHere = whole ? items : items.filter((i) => Date.parse(i.fireAt) < to.getTime());
+    const seen = new Set(recordedHere.map((i) => i.key.join('/')));
+    const merged = [...recordedHere, ...page.filter((p) => !seen.has(p.key.join('/')))];
+    if (whole || merged.length > q.limit) return merged.sort((a, b) => compare(a.key, b.key)).slice(0, q.limit + 1);
   }
-  return items.sort((a, b) => compare(a.key, b.key)).slice(0, q.limit + 1);
+}
+
+/** The first stretch of the window a page computes planned moments for (widened fourfold as needed). */
+const FIRST_SPAN_MS = 3_600_000;
+
+/**
+ * The planned (and suppressed) moments of [window.from, window.to) after the cursor, without the
+ * ones that were recorded (those show as recorded, whatever their status).
+ */
+async function plannedPage(
+  db: Db, organizationId: string, rules: FiringRule[], filter: ReminderFilter, statuses: Set<ReminderStatus>, after: Key | null, window: ReminderWindow,
+): Promise<ReminderItem[]> {
+  const planned = (await Promise.all(rules.map((r) => r.planned(db, organizationId, window, filter))))
+    .flat()
+    .filter((p) => p.organizationId === organizationId && p.moment >= window.from && p.moment < window.to)
+    .filter((p) => (!filter.meetingId || (p.subjectType === 'meeting' && p.subjectId === filter.meetingId)) && (!filter.issueId || (p.subjectType === 'issue' && p.subjectId === filter.issueId)))
+    .map(fromPlanned)
+    .filter((p) => statuses.has(p.status) && (!after || compare(p.key, after) > 0));
+  const existing = planned.length === 0 ? new Set<string>() : await recordedKeys(db, organizationId, planned.map((p) => p.key));
+  const unique = new Map<string, ReminderItem>();
+  for (const p of planned) {
+    const k = p.key.join('/');
+    if (!existing.has(k) && !unique.has(k)) unique.set(k, p);
+  }
+  return [...unique.values()];
 }
 
 /** Which of these (fireAt, rule, subject) keys have a row in scheduled_firings, in one query. */
