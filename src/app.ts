@@ -15,6 +15,7 @@ import { registerRateLimit } from './platform/rate-limit.js';
 import { answerClientError, refuseConnect } from './platform/parser-errors.js';
 import { answerFrameworkError, MAX_PARAM_LENGTH, registerProblemHandlers } from './platform/problem-handler.js';
 import { accessRoutes } from './access/routes.js';
+import { documentOnBehalfOf } from './access/documentation.js';
 import { auditRoutes } from './audit/routes.js';
 import { directoryRoutes } from './directory/routes.js';
 import { eventRoutes } from './events/routes.js';
@@ -105,7 +106,7 @@ export async function buildApp(config: Config, database: Database, opts: BuildOp
   registerRequestMetrics(app, app.metrics);
   registerDeadline(app, config.handlerTimeoutMs);
   if (config.verifyJsonText) verifyJsonText(app);
-  await registerOpenApi(app, [addEventWebhooks]);
+  await registerOpenApi(app, [addEventWebhooks, documentOnBehalfOf]);
 
   const keys = new KeyStore(database.sql);
   if (!opts.describeOnly) await keys.start();

@@ -13,7 +13,7 @@ t.test('one transaction, many events: in the order recorded, each with its deliv
   const issues = await hook(['issue.*']);
   const invitations = await hook(['meeting.invitation.*']);
   t.equal((await api.patch(`/v1/webhooks/${invitations}`, { enabled: false }, { 'if-match': '"v1"' })).status, 200);
-  const ctx = { organizationId: api.organizationId, actorKeyId: null, requestId: 'recorder-test' };
+  const ctx = { organizationId: api.organizationId, actorKeyId: null, actorPersonId: null, requestId: 'recorder-test' };
   const about = (id: string) => ({ webhook: { id } });
   const entity = randomUUID();
 
@@ -67,7 +67,7 @@ t.test('a change that fails after recording leaves no event, audit or delivery, 
   await listener.listen(EVENTS_CHANNEL, (p) => heard.push(p));
   const counts = async () => [await api.count('events'), await api.count('audit_events'), await api.count('webhook_deliveries')];
   const before = await counts();
-  const ctx = { organizationId: api.organizationId, actorKeyId: null, requestId: null };
+  const ctx = { organizationId: api.organizationId, actorKeyId: null, actorPersonId: null, requestId: null };
   await t.rejects(
     recordChanges(api.database.db, ctx, async (rec) => {
       await rec.event('issue.opened', { n: 1 });
@@ -121,7 +121,7 @@ t.test('wake-ups are coalesced: many concurrent writes share a few NOTIFY statem
   try {
     await Promise.all(
       Array.from({ length: WRITES }, (_, i) =>
-        recordChanges(api.database.db, { organizationId: i % 2 ? api.organizationId : other.organizationId, actorKeyId: null, requestId: null }, (rec) =>
+        recordChanges(api.database.db, { organizationId: i % 2 ? api.organizationId : other.organizationId, actorKeyId: null, actorPersonId: null, requestId: null }, (rec) =>
           rec.event('test.coalesced', { i }),
         ),
       ),

@@ -141,14 +141,14 @@ t.test('an initiative override moves its digest; a policy change between due and
   t.equal(due.length, 1);
   t.equal((await api.put(`/v1/initiatives/${id}/follow-through-policy`, { reportDigest: null })).status, 200);
   const outcomes = await recordInTransaction(db, (tx, recorderFor) =>
-    reportDigestRule.fire(tx, (org) => recorderFor({ organizationId: org, actorKeyId: null, requestId: null }), due.map((d) => ({ ...d, lateBySeconds: 0 })), clock.now()),
+    reportDigestRule.fire(tx, (org) => recorderFor({ organizationId: org, actorKeyId: null, actorPersonId: null, requestId: null }), due.map((d) => ({ ...d, lateBySeconds: 0 })), clock.now()),
   );
   t.same(outcomes, [{ status: 'skipped', reason: 'policy_changed' }]);
 
   // A firing a day late or more (a claim the scheduler made after a long outage) is skipped too.
   t.equal((await api.put(`/v1/initiatives/${id}/follow-through-policy`, { reportDigest: { rrule: 'FREQ=DAILY;BYHOUR=18;BYMINUTE=0', timeZone: 'America/Sao_Paulo' } })).status, 200);
   const late = await recordInTransaction(db, (tx, recorderFor) =>
-    reportDigestRule.fire(tx, (org) => recorderFor({ organizationId: org, actorKeyId: null, requestId: null }), due.map((d) => ({ ...d, lateBySeconds: 86_400 })), clock.now()),
+    reportDigestRule.fire(tx, (org) => recorderFor({ organizationId: org, actorKeyId: null, actorPersonId: null, requestId: null }), due.map((d) => ({ ...d, lateBySeconds: 86_400 })), clock.now()),
   );
   t.same(late, [{ status: 'skipped', reason: 'too_late' }]);
   t.equal((await digestEvents(api)).length, 1);

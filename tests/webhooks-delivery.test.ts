@@ -30,7 +30,7 @@ t.test('500, 500, then 200: three attempts with the same webhook-id and body, ea
   t.same(got.map((r) => r.verified), [true, true, true]);
   t.equal(new Set(got.map((r) => r.body)).size, 1, 'the same body every time');
   const event = (await api.get(`/v1/events/${eventId}`)).body;
-  t.same(got[0]!.parsed, { type: 'test.synthetic', timestamp: event.timestamp, data: { n: 0, version: 1 } });
+  t.same(got[0]!.parsed, { type: 'test.synthetic', timestamp: event.timestamp, data: { n: 0, version: 1 }, actor: { keyId: null, personId: null } });
   const gaps = [got[1]!.receivedAt.getTime() - got[0]!.receivedAt.getTime(), got[2]!.receivedAt.getTime() - got[1]!.receivedAt.getTime()];
   t.ok(gaps[0]! >= 750 && gaps[1]! >= 1500, `retries follow the 1s,2s schedule with jitter (${gaps.join(', ')} ms)`);
   await sleep(300);

@@ -165,7 +165,8 @@ t.test('POST /test sends webhook.test to that endpoint only, signed, and answers
   t.equal(got.id, res.body.eventId);
   t.match(got.headers['user-agent'], /^Liaison-Webhooks\//);
   const event = await api.get(`/v1/events/${res.body.eventId}`);
-  t.same(got.parsed, { type: 'webhook.test', timestamp: event.body.timestamp, data: event.body.data });
+  t.same(got.parsed, { type: 'webhook.test', timestamp: event.body.timestamp, data: event.body.data, actor: { keyId: event.body.actor.keyId, personId: null } });
+  t.ok(event.body.actor.keyId, 'sent by a key: the actor names it');
   t.match(event.body.data, { webhook: { id: first.body.id, version: 2 }, message: String });
   await new Promise((r) => setTimeout(r, 200));
   t.equal(bystander.received.length, 0, 'other endpoints do not get the test');

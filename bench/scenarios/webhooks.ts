@@ -163,7 +163,7 @@ export const webhooks: Scenario = async (ctx) => {
     for (const url of receivers.urls) receivers.secrets.push((await ctx.post('/v1/webhooks', { url, eventTypes: ['issue.*'] })).secret);
     // The bench's producers are a process of their own: composed as app.ts composes the API's.
     registerEventSubscriber(fanOutToWebhooks);
-    const change = { organizationId: ctx.organizationId, actorKeyId: null, requestId: null };
+    const change = { organizationId: ctx.organizationId, actorKeyId: null, actorPersonId: null, requestId: null };
     const liaison = await deliveryRows(ctx, receivers, {
       name: 'Liaison',
       pid: ctx.pids.api,

@@ -27,6 +27,13 @@ export const apiKeys = pgTable(
     prefix: text().notNull(),
     keyHash: text().notNull(),
     scopes: text().array().notNull(),
+    /**
+     * A person-bound key's person; null for an integration key. No foreign key on purpose: a key
+     * keeps saying whose it was after its person is deleted (deleting the person revokes it, and
+     * KeyStore refuses a key whose person is gone), and no cascade may ever turn a person's key
+     * into an integration key by nulling this.
+     */
+    personId: uuid(),
     lastUsedAt: ts(),
     revokedAt: ts(),
     ...timestamps(),
@@ -34,6 +41,7 @@ export const apiKeys = pgTable(
   (t) => [
     uniqueIndex('api_keys_hash_key').on(t.keyHash),
     index('api_keys_org_list_idx').on(t.organizationId, t.createdAt, t.id),
+    index('api_keys_org_person_idx').on(t.organizationId, t.personId).where(sql`${t.personId} is not null`),
   ],
 );
 
@@ -59,6 +67,8 @@ export const auditEvents = pgTable(
     organizationId: tenantId(),
     occurredAt: ts().notNull().defaultNow(),
     actorKeyId: uuid(),
+    /** The person the key acted as (person-bound, or on behalf of); null otherwise. */
+    actorPersonId: uuid(),
     action: text().notNull(),
     entityType: text().notNull(),
     entityId: uuid().notNull(),
@@ -68,6 +78,7 @@ export const auditEvents = pgTable(
   (t) => [
     index('audit_events_org_time_idx').on(t.organizationId, t.occurredAt, t.id),
     index('audit_events_org_entity_idx').on(t.organizationId, t.entityType, t.entityId, t.occurredAt),
+    index('audit_events_org_actor_person_idx').on(t.organizationId, t.actorPersonId, t.occurredAt, t.id).where(sql`${t.actorPersonId} is not null`),
   ],
 );
 
@@ -89,6 +100,9 @@ export const events = pgTable(
     type: text().notNull(),
     occurredAt: ts().notNull().defaultNow(),
     data: jsonb().notNull(),
+    /** Who made the change (the envelope's `actor`): both null for the service itself. */
+    actorKeyId: uuid(),
+    actorPersonId: uuid(),
   },
   (t) => [
     primaryKey({ columns: [t.id, t.occurredAt] }),

@@ -1,14 +1,15 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
-import { apiKeys, organizations } from '../../db/schema/index.js';
+import { apiKeys, organizations, people } from '../../db/schema/index.js';
 import { generateApiKey, hashApiKey, keyPrefix, type Scope } from '../platform/api-key-crypto.js';
 import { KEY_CHANNEL } from '../platform/auth.js';
 import type { ChangeRecorder } from '../platform/changes.js';
 import type { Db, DbOrTx } from '../platform/database.js';
-import { NotFound } from '../platform/errors.js';
+import { BadRequest, NotFound, UnknownReference } from '../platform/errors.js';
 import { afterCreated } from '../platform/pagination.js';
 import { iso } from '../platform/schemas.js';
 import { wakeUpsOf } from '../platform/wake-ups.js';
+import type { NewApiKey } from './schemas.js';
 
 type Row = typeof apiKeys.$inferSelect;
 
@@ -18,6 +19,7 @@ export function toApiKey(r: Row) {
     name: r.name,
     prefix: r.prefix,
     scopes: r.scopes as Scope[],
+    personId: r.personId,
     lastUsedAt: iso(r.lastUsedAt),
     revokedAt: iso(r.revokedAt),
     createdAt: iso(r.createdAt)!,
@@ -27,11 +29,22 @@ export function toApiKey(r: Row) {
 }
 
 /** Inserts a key and returns it with its secret, the only time the secret is ever available. */
-export async function insertApiKey(db: DbOrTx, organizationId: string, input: { name: string; scopes: Scope[]; secret?: string }) {
+export async function insertApiKey(
+  db: DbOrTx,
+  organizationId: string,
+  input: { name: string; scopes: Scope[]; personId?: string | null; secret?: string },
+) {
   const secret = input.secret ?? generateApiKey();
   const [row] = await db
     .insert(apiKeys)
-    .values({ organizationId, name: input.name, scopes: [...new Set(input.scopes)], prefix: keyPrefix(secret), keyHash: hashApiKey(secret) })
+    .values({
+      organizationId,
+      name: input.name,
+      scopes: [...new Set(input.scopes)],
+      personId: input.personId ?? null,
+      prefix: keyPrefix(secret),
+      keyHash: hashApiKey(secret),
+    })
     .returning();
   // Processes that remember this secret as naming no key forget that once it commits (see
   // KeyStore): on the pool it has committed now; a transaction's owner hints after its commit.
@@ -39,7 +52,26 @@ export async function insertApiKey(db: DbOrTx, organizationId: string, input: { 
   return { ...toApiKey(row!), secret };
 }
 
-export async function createApiKey(rec: ChangeRecorder, input: { name: string; scopes: Scope[] }) {
+/**
+ * A person-bound key names a person of the organisation (400 naming `body.personId` otherwise) and
+ * acts as that person only, so it cannot have `act_as`. The person's row is locked against deletion
+ * (FOR KEY SHARE, what a foreign key would take) until the key has committed, so a deletion either
+ * sees the key and revokes it or runs first and this is refused.
+ */
+export async function createApiKey(rec: ChangeRecorder, input: NewApiKey) {
+  if (input.personId !== undefined) {
+    if (input.scopes.includes('act_as')) {
+      throw new BadRequest('A person-bound key acts as its own person only: it cannot have the `act_as` scope.', [
+        { path: 'body.scopes', message: 'act_as is for integration keys' },
+      ]);
+    }
+    const [person] = await rec.tx
+      .select({ id: people.id })
+      .from(people)
+      .where(and(eq(people.organizationId, rec.organizationId), eq(people.id, input.personId)))
+      .for('key share');
+    if (!person) throw new UnknownReference('body.personId', 'person');
+  }
   const created = await insertApiKey(rec.tx, rec.organizationId, input);
   rec.wake(KEY_CHANNEL, created.id);
   const { secret: _secret, ...audited } = created;
@@ -75,6 +107,26 @@ export async function revokeApiKey(rec: ChangeRecorder, id: string) {
     .returning();
   rec.wake(KEY_CHANNEL, id);
   await rec.audit({ action: 'revoke', entityType: 'api_key', entityId: id, before: toApiKey(current), after: toApiKey(row!) });
+}
+
+/**
+ * A person's deletion revokes the keys bound to that person, in its transaction: they answer 401
+ * from then on in every process (the wake-up hint, or KeyStore's revocation poll within a second),
+ * and still show whose they were. The hint naming the person also makes every process forget it
+ * as a `Liaison-On-Behalf-Of` target.
+ */
+export async function revokeKeysOfPerson(rec: ChangeRecorder, personId: string) {
+  const revoked = await rec.tx
+    .update(apiKeys)
+    .set({ revokedAt: sql`now()`, updatedAt: new Date(), version: sql`${apiKeys.version} + 1` })
+    .where(and(eq(apiKeys.organizationId, rec.organizationId), eq(apiKeys.personId, personId), isNull(apiKeys.revokedAt)))
+    .returning();
+  rec.wake(KEY_CHANNEL, personId);
+  for (const row of revoked) {
+    rec.wake(KEY_CHANNEL, row.id);
+    const after = toApiKey(row);
+    await rec.audit({ action: 'revoke', entityType: 'api_key', entityId: row.id, before: { ...after, revokedAt: null, version: row.version - 1 }, after });
+  }
 }
 
 export async function createOrganization(db: DbOrTx, slug: string, name = slug) {

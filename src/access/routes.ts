@@ -16,7 +16,7 @@ export const accessRoutes: FastifyPluginAsyncZod<{ keys: KeyStore }> = async (ap
     schema: {
       operationId: 'createApiKey', tags, summary: 'Create an API key (its secret is shown once)',
       description:
-        'Creates a key of this organisation with the scopes given (`admin` includes every scope, `write` includes `read`). The secret is in this answer only: the service keeps just its hash, so replaying the request with the same `Idempotency-Key` answers 409 instead of showing it again. Needs scope `admin` (403); a missing name or an empty or unknown scope list is 400.',
+        'Creates a key of this organisation with the scopes given (`admin` includes every scope, `act_as` included; `write` includes `read`). With `personId` the key is person-bound: it acts as that person (and is refused once the person is deleted, which revokes it); without, it is an integration key, which with `act_as` may act on behalf of a person by sending `Liaison-On-Behalf-Of`. The secret is in this answer only: the service keeps just its hash, so replaying the request with the same `Idempotency-Key` answers 409 instead of showing it again. Needs scope `admin` (403); a missing name, an empty or unknown scope list, a `personId` naming no person of the organisation, or `act_as` on a person-bound key is 400.',
       body: NewApiKey, response: { 201: CreatedApiKey, ...errorResponses },
     },
   }, async (req, reply) => mutate(req, reply, 201, (rec) => createApiKey(rec, req.body), { secretBearing: true }));
@@ -26,7 +26,7 @@ export const accessRoutes: FastifyPluginAsyncZod<{ keys: KeyStore }> = async (ap
     schema: {
       operationId: 'listApiKeys', tags, summary: 'List API keys',
       description:
-        'Lists the organisation\'s keys, oldest first, revoked ones included (with `revokedAt`): name, prefix, scopes and `lastUsedAt`, never a secret or its hash. Needs scope `admin` (403); a malformed `cursor` is 400.',
+        'Lists the organisation\'s keys, oldest first, revoked ones included (with `revokedAt`): name, prefix, scopes, the person of a person-bound key (`personId`, null for an integration key) and `lastUsedAt`, never a secret or its hash. Needs scope `admin` (403); a malformed `cursor` is 400.',
       querystring: z.object(pageQuery), response: { 200: listOf(ApiKey), ...errorResponses },
     },
   }, async (req, reply) => {

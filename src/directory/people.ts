@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { departments, people } from '../../db/schema/index.js';
+import { revokeKeysOfPerson } from '../access/api-keys.js';
 import type { ChangeRecorder } from '../platform/changes.js';
 import type { DbOrTx } from '../platform/database.js';
 import { Conflict } from '../platform/errors.js';
@@ -84,6 +85,7 @@ export async function updatePerson(rec: ChangeRecorder, id: string, patch: Perso
 /**
  * Deleting a person that other records still name is refused (409): the foreign keys of every
  * referencing table make the database itself refuse, and the problem handler turns that into 409.
+ * Its person-bound API keys are revoked with it.
  */
 export async function deletePerson(rec: ChangeRecorder, id: string, checkVersion: (v: number) => void) {
   const current = await findPerson(rec.tx, rec.organizationId, id, { forUpdate: true });
@@ -94,6 +96,8 @@ export async function deletePerson(rec: ChangeRecorder, id: string, checkVersion
     .where(and(eq(departments.organizationId, rec.organizationId), eq(departments.leadId, id)))
     .limit(1);
   if (lead) throw new Conflict(`The person leads department ${lead.code}; name another lead first.`);
+  // Keys bound to the person go with it: revoked (and audited), never left acting as nobody.
+  await revokeKeysOfPerson(rec, id);
   await rec.tx.delete(people).where(eq(people.id, id));
   await rec.audit({ action: 'delete', entityType: 'person', entityId: id, before: toApiPerson(current) });
 }

@@ -22,6 +22,10 @@ export function eventTypeList() {
 // suffix: generators add their own (hey-api names the body type `…WebhookRequest`).
 const operationId = (type: string) => type.replace(/[._-](\w)/g, (_m, c: string) => c.toUpperCase());
 
+// The envelope's `actor`, as in the event log (the Actor component).
+const actorSchema = { $ref: '#/components/schemas/Actor' };
+const actorExample = { keyId: '0b7c4a52-3f1e-4a9b-9d2c-6e8f1a2b3c4d', personId: '5d6e7f80-1a2b-4c3d-8e9f-0a1b2c3d4e5f' };
+
 const signatureHeaders = [
   { name: 'webhook-id', in: 'header', required: true, description: 'The event id: the same for every retry and replay of this event.', schema: { type: 'string', format: 'uuid' } },
   { name: 'webhook-timestamp', in: 'header', required: true, description: 'Unix seconds when this attempt was signed.', schema: { type: 'string' } },
@@ -54,14 +58,15 @@ export const addEventWebhooks: DocumentExtension = (doc) => {
             'application/json': {
               schema: {
                 type: 'object',
-                required: ['type', 'timestamp', 'data'],
+                required: ['type', 'timestamp', 'data', 'actor'],
                 properties: {
                   type: { type: 'string', const: def.type },
                   timestamp: { type: 'string', format: 'date-time', description: 'When the change happened.' },
                   data: toComponents(data),
+                  actor: actorSchema,
                 },
               },
-              example: { type: def.type, timestamp: '2026-03-01T09:00:00.000Z', data: def.example },
+              example: { type: def.type, timestamp: '2026-03-01T09:00:00.000Z', data: def.example, actor: actorExample },
             },
           },
         },

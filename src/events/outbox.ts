@@ -4,11 +4,20 @@ import type { Tx } from '../platform/database.js';
 
 export const EVENTS_CHANNEL = 'liaison_events';
 
+/** Who made the change an event records (the envelope's `actor`): both null for the service itself. */
+export interface EventActor {
+  keyId: string | null;
+  personId: string | null;
+}
+
+export const SERVICE_ACTOR: EventActor = { keyId: null, personId: null };
+
 export interface AppendedEvent {
   id: string;
   type: string;
   occurredAt: Date;
   data: Record<string, unknown>;
+  actor: EventActor;
 }
 
 /**
@@ -22,11 +31,17 @@ export interface EventToAppend {
   type: string;
   occurredAt: Date;
   dataJson: string;
+  actor: EventActor;
 }
 
-export function eventToAppend(organizationId: string, type: string, data: Record<string, unknown>): { event: AppendedEvent; row: EventToAppend } {
-  const event = { id: randomUUID(), type, occurredAt: new Date(), data };
-  return { event, row: { id: event.id, organizationId, type, occurredAt: event.occurredAt, dataJson: JSON.stringify(data) } };
+export function eventToAppend(
+  organizationId: string,
+  type: string,
+  data: Record<string, unknown>,
+  actor: EventActor = SERVICE_ACTOR,
+): { event: AppendedEvent; row: EventToAppend } {
+  const event = { id: randomUUID(), type, occurredAt: new Date(), data, actor };
+  return { event, row: { id: event.id, organizationId, type, occurredAt: event.occurredAt, dataJson: JSON.stringify(data), actor } };
 }
 
 /**
@@ -54,13 +69,15 @@ export function appendEventsCtes(events: EventToAppend[]): SQL {
   const rows = events.map(
     (e, i) =>
       `{"ord":${i},"id":${JSON.stringify(e.id)},"organization_id":${JSON.stringify(e.organizationId)},"type":${JSON.stringify(e.type)},` +
-      `"occurred_at":${JSON.stringify(e.occurredAt.toISOString())},"data":${e.dataJson}}`,
+      `"occurred_at":${JSON.stringify(e.occurredAt.toISOString())},"actor_key_id":${JSON.stringify(e.actor.keyId)},` +
+      `"actor_person_id":${JSON.stringify(e.actor.personId)},"data":${e.dataJson}}`,
   );
   const ctes = [
     sql`appended_events as (
-      insert into events (id, organization_id, type, occurred_at, data)
-      select id, organization_id, type, occurred_at, data
-      from jsonb_to_recordset(${`[${rows.join(',')}]`}::jsonb) as e(ord int, id uuid, organization_id uuid, type text, occurred_at timestamptz, data jsonb)
+      insert into events (id, organization_id, type, occurred_at, data, actor_key_id, actor_person_id)
+      select id, organization_id, type, occurred_at, data, actor_key_id, actor_person_id
+      from jsonb_to_recordset(${`[${rows.join(',')}]`}::jsonb)
+        as e(ord int, id uuid, organization_id uuid, type text, occurred_at timestamptz, data jsonb, actor_key_id uuid, actor_person_id uuid)
       order by ord
       returning id, organization_id, type, occurred_at, data)`,
   ];
@@ -73,8 +90,8 @@ export function appendEventsCtes(events: EventToAppend[]): SQL {
  * and tools). It sends no wake-up: the caller's commit comes later, so listeners find the event
  * by their poll. Changes are recorded through platform/changes.ts, which also wakes them.
  */
-export async function appendEvent(tx: Tx, organizationId: string, type: string, data: Record<string, unknown>): Promise<AppendedEvent> {
-  const { event, row } = eventToAppend(organizationId, type, data);
+export async function appendEvent(tx: Tx, organizationId: string, type: string, data: Record<string, unknown>, actor?: EventActor): Promise<AppendedEvent> {
+  const { event, row } = eventToAppend(organizationId, type, data, actor);
   await tx.execute(sql`with ${appendEventsCtes([row])} select 1`);
   return event;
 }

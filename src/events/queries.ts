@@ -8,12 +8,20 @@ export interface EventRow {
   type: string;
   occurred_at: Date | string;
   data: Record<string, unknown>;
+  actor_key_id: string | null;
+  actor_person_id: string | null;
   txid: string;
   seq: string;
 }
 
 export function toApiEvent(r: EventRow) {
-  return { id: r.id, type: r.type, timestamp: new Date(r.occurred_at).toISOString(), data: r.data };
+  return {
+    id: r.id,
+    type: r.type,
+    timestamp: new Date(r.occurred_at).toISOString(),
+    data: r.data,
+    actor: { keyId: r.actor_key_id, personId: r.actor_person_id },
+  };
 }
 
 /** Matches exact types and `prefix.*` wildcards (`meeting.*`). */
@@ -99,14 +107,14 @@ export async function readEvents(
   if (q.to) conds.push(sql`occurred_at < ${q.to}::timestamptz`);
   // The order names the table's columns: bare `txid, seq` would sort the text output columns.
   return (await db.execute(sql`
-    select id, type, occurred_at, data, txid::text, seq::text from events
+    select id, type, occurred_at, data, actor_key_id, actor_person_id, txid::text, seq::text from events
     where ${sql.join(conds, sql` and `)}
     order by events.txid, events.seq limit ${q.limit}`)) as unknown as EventRow[];
 }
 
 export async function findEvent(db: DbOrTx, organizationId: string, id: string) {
   const rows = (await db.execute(
-    sql`select id, type, occurred_at, data, txid::text, seq::text from events where organization_id = ${organizationId} and id = ${id}`,
+    sql`select id, type, occurred_at, data, actor_key_id, actor_person_id, txid::text, seq::text from events where organization_id = ${organizationId} and id = ${id}`,
   )) as unknown as EventRow[];
   if (!rows[0]) throw new NotFound('Event');
   return rows[0];

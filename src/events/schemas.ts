@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Id, Timestamp } from '../platform/schemas.js';
+import { Actor } from '../access/schemas.js';
 
 export const Event = z
   .object({
@@ -7,6 +8,7 @@ export const Event = z
     type: z.string(),
     timestamp: Timestamp.describe('When the change happened.'),
     data: z.record(z.string(), z.unknown()),
+    actor: Actor.describe('Who made the change: the API key and the person it acted as (both null for the service itself). Webhook deliveries carry the same.'),
   })
   .meta({ id: 'Event' });
 

@@ -30,7 +30,7 @@ export async function extendSeries(db: Db, now = new Date()): Promise<number> {
         .for('update', { skipLocked: true });
       let made = 0;
       for (const s of due) {
-        const rec = recorderFor({ organizationId: s.organizationId, actorKeyId: null, requestId: null });
+        const rec = recorderFor({ organizationId: s.organizationId, actorKeyId: null, actorPersonId: null, requestId: null });
         const starts = occurrences(s.recurrence, s.timeZone, s.firstStartsAt, s.materializedUntil, horizonFrom(s.firstStartsAt, now));
         const until = coveredUntil(starts, horizonFrom(s.firstStartsAt, now));
         const rows = await materializeOccurrences(rec, s, starts);

@@ -1,14 +1,38 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type postgres from 'postgres';
-import { Forbidden, Unauthorized } from './errors.js';
+import { BadRequest, Forbidden, HttpProblem, Unauthorized } from './errors.js';
 import { hashApiKey, scopeSatisfied, type Scope } from './api-key-crypto.js';
 import { listenFor } from './wake-ups.js';
 
-export interface AuthContext {
+/** What a key is: its organisation, its scopes and, for a person-bound key, its person. */
+export interface KeyContext {
   organizationId: string;
   keyId: string;
   scopes: string[];
+  /** A person-bound key's person; null for an integration key. */
+  personId: string | null;
 }
+
+/**
+ * The request's principal, the one object an authorization rule reads: the key, and the person
+ * the request acts as. `personId` is a person-bound key's own person or, for an integration key
+ * with `act_as`, the person named by `Liaison-On-Behalf-Of` (then `onBehalfOf` is true); null for
+ * an integration key acting as itself, which sees and does what its scopes allow.
+ */
+export interface AuthContext extends KeyContext {
+  onBehalfOf: boolean;
+}
+
+/** Who made a change, as audit records and events carry it. */
+export interface Actor {
+  keyId: string | null;
+  personId: string | null;
+}
+
+export const actorOf = (auth: AuthContext): Actor => ({ keyId: auth.keyId, personId: auth.personId });
+
+/** The header by which an integration key with scope `act_as` acts as a person of its organisation. */
+export const ON_BEHALF_OF_HEADER = 'liaison-on-behalf-of';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -34,7 +58,8 @@ export interface UnauthenticatedLimit {
   count(req: FastifyRequest): Promise<void>;
 }
 
-interface CachedKey extends AuthContext {
+interface CachedKey extends KeyContext {
+  /** Revoked, or person-bound to a person who no longer exists: either way it names nobody. */
   revoked: boolean;
   fetchedAt: number;
 }
@@ -44,6 +69,13 @@ const CACHE_TTL_MS = 60_000;
 const LAST_USED_EVERY_MS = 60_000;
 const MISSING_TTL_MS = 5_000;
 const MISSING_MAX = 10_000;
+/**
+ * How long a person found as a `Liaison-On-Behalf-Of` target is believed to exist. Deleting a
+ * person sends a hint naming it, which makes every process forget it at once; the lifetime bounds
+ * what a lost hint costs.
+ */
+const ACTED_PERSON_TTL_MS = 10_000;
+const ACTED_PERSON_MAX = 10_000;
 /**
  * How often each process asks which keys were revoked lately, in case it missed a hint, and how
  * far back it looks. The window is wider than the cache's lifetime, so a revocation whose
@@ -72,6 +104,8 @@ export class KeyStore {
   /** Hashes that named no key, with when that stops being believed; oldest first. */
   private missing = new Map<string, number>();
   private lastUsedWritten = new Map<string, number>();
+  /** `organizationId/personId` of people found to exist, with when that was looked up. */
+  private actedPersons = new Map<string, number>();
   private listening: { unlisten(): Promise<void> } | null = null;
   private poll: NodeJS.Timeout | null = null;
   private polling = false;
@@ -84,14 +118,17 @@ export class KeyStore {
     this.listening = await listenFor(
       this.sql,
       KEY_CHANNEL,
-      (keyId) => {
-        this.evict(keyId);
+      // The payload names a key (created or revoked) or a deleted person.
+      (id) => {
+        this.evict(id);
+        this.forgetPerson(id);
         this.missing.clear();
       },
       // A lost listener connection may have missed notifications: start again from nothing.
       () => {
         this.cache.clear();
         this.missing.clear();
+        this.actedPersons.clear();
       },
     );
   }
@@ -124,35 +161,80 @@ export class KeyStore {
     for (const [hash, k] of this.cache) if (k.keyId === keyId) this.cache.delete(hash);
   }
 
+  private forgetPerson(personId: string) {
+    for (const k of this.actedPersons.keys()) if (k.endsWith(`/${personId}`)) this.actedPersons.delete(k);
+  }
+
   /** The key's context when this process knows it to be valid, without a query; else undefined. */
-  known(secret: string): AuthContext | undefined {
+  known(secret: string): KeyContext | undefined {
     const now = Date.now();
     const entry = this.cache.get(hashApiKey(secret));
     if (!entry || entry.revoked || now - entry.fetchedAt > CACHE_TTL_MS) return undefined;
     this.touch(entry.keyId, now);
-    return { organizationId: entry.organizationId, keyId: entry.keyId, scopes: entry.scopes };
+    return contextOf(entry);
   }
 
-  async lookup(secret: string): Promise<AuthContext | null> {
+  /**
+   * The key's context, or null when it names no valid key. `actedPersonId`, a person the request
+   * would act on behalf of, is looked up in the same query when the key is, so that a first
+   * request with `Liaison-On-Behalf-Of` costs one query, not two; `actedPersonFound` then says
+   * whether that person exists in the key's organisation (undefined: not looked up here).
+   */
+  async lookup(secret: string, actedPersonId?: string): Promise<{ key: KeyContext; actedPersonFound?: boolean } | null> {
     const hash = hashApiKey(secret);
     const now = Date.now();
     let entry = this.cache.get(hash);
+    let actedPersonFound: boolean | undefined;
     if (!entry || now - entry.fetchedAt > CACHE_TTL_MS) {
       if ((this.missing.get(hash) ?? 0) > now) return null;
-      const rows = await this.sql<{ id: string; organization_id: string; scopes: string[]; revoked_at: Date | null }[]>`
-        select id, organization_id, scopes, revoked_at from api_keys where key_hash = ${hash}`;
+      const acted = actedPersonId ?? null;
+      const rows = await this.sql<
+        { id: string; organization_id: string; scopes: string[]; person_id: string | null; revoked_at: Date | null; person_gone: boolean; acted_found: boolean }[]
+      >`
+        select id, organization_id, scopes, person_id, revoked_at,
+          person_id is not null and not exists (select 1 from people p where p.organization_id = api_keys.organization_id and p.id = api_keys.person_id) as person_gone,
+          ${acted}::uuid is not null and exists (select 1 from people p where p.organization_id = api_keys.organization_id and p.id = ${acted}::uuid) as acted_found
+        from api_keys where key_hash = ${hash}`;
       const row = rows[0];
       if (!row) {
         this.rememberMissing(hash, now);
         return null;
       }
-      entry = { keyId: row.id, organizationId: row.organization_id, scopes: row.scopes, revoked: row.revoked_at !== null, fetchedAt: now };
+      entry = {
+        keyId: row.id,
+        organizationId: row.organization_id,
+        scopes: row.scopes,
+        personId: row.person_id,
+        revoked: row.revoked_at !== null || row.person_gone,
+        fetchedAt: now,
+      };
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(hash, entry);
+      if (actedPersonId !== undefined) {
+        actedPersonFound = row.acted_found;
+        if (actedPersonFound) this.rememberPerson(row.organization_id, actedPersonId, now);
+      }
     }
     if (entry.revoked) return null;
     this.touch(entry.keyId, now);
-    return { organizationId: entry.organizationId, keyId: entry.keyId, scopes: entry.scopes };
+    return { key: contextOf(entry), actedPersonFound };
+  }
+
+  /** Whether the person exists in the organisation, from this process's memory when it can (else a promise). */
+  personExists(organizationId: string, personId: string): boolean | Promise<boolean> {
+    const now = Date.now();
+    const seen = this.actedPersons.get(`${organizationId}/${personId}`);
+    if (seen !== undefined && now - seen <= ACTED_PERSON_TTL_MS) return true;
+    return this.sql<{ found: boolean }[]>`
+      select exists (select 1 from people where organization_id = ${organizationId} and id = ${personId}) as found`.then(([row]) => {
+      if (row!.found) this.rememberPerson(organizationId, personId, now);
+      return row!.found;
+    });
+  }
+
+  private rememberPerson(organizationId: string, personId: string, now: number) {
+    if (this.actedPersons.size >= ACTED_PERSON_MAX) this.actedPersons.clear();
+    this.actedPersons.set(`${organizationId}/${personId}`, now);
   }
 
   private rememberMissing(hash: string, now: number) {
@@ -178,32 +260,80 @@ function bearer(req: FastifyRequest): string | null {
   return m ? m[1]! : null;
 }
 
+const contextOf = (e: CachedKey): KeyContext => ({ organizationId: e.organizationId, keyId: e.keyId, scopes: e.scopes, personId: e.personId });
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const HEADER_PATH = `headers.${ON_BEHALF_OF_HEADER}`;
+
+/** The person id a request names in `Liaison-On-Behalf-Of`: undefined without the header, null when malformed. */
+function onBehalfOfHeader(req: FastifyRequest): string | null | undefined {
+  const raw = req.headers[ON_BEHALF_OF_HEADER];
+  if (raw === undefined) return undefined;
+  return typeof raw === 'string' && UUID.test(raw.trim()) ? raw.trim().toLowerCase() : null;
+}
+
+/**
+ * Who may send `Liaison-On-Behalf-Of`, checked before the person is looked up (so a refused key
+ * learns nothing about who exists): only an integration key with `act_as` (403 naming the scope
+ * otherwise). A person-bound key is refused with 403 too: the header is well formed, but the key
+ * has no authority to act as anyone but its own person, whatever the person named.
+ */
+function refusedOnBehalf(key: KeyContext, named: string | null): HttpProblem | undefined {
+  if (key.personId !== null) {
+    return new HttpProblem(403, 'A person-bound API key acts as its own person only: it cannot send `Liaison-On-Behalf-Of`.');
+  }
+  if (!scopeSatisfied(key.scopes, 'act_as')) return new Forbidden('act_as');
+  if (named === null) {
+    return new BadRequest('`Liaison-On-Behalf-Of` must be the id of a person of this organisation.', [{ path: HEADER_PATH, message: 'not a person id' }]);
+  }
+  return undefined;
+}
+
+const unknownPerson = () =>
+  new BadRequest('`Liaison-On-Behalf-Of` names no person of this organisation.', [{ path: HEADER_PATH, message: 'unknown person' }]);
+
 export function registerAuth(app: FastifyInstance, keys: KeyStore, unauthenticated: UnauthenticatedLimit) {
   app.decorateRequest('auth', null as unknown as AuthContext);
-  // The route's scope, granted or refused; undefined when the key may proceed.
-  const admit = (req: FastifyRequest, auth: AuthContext): Forbidden | undefined => {
+  // The route's scope, granted or refused, then the person acted on behalf of (its existence
+  // given, or to be looked up: a promise); undefined when the request may proceed.
+  const admit = (req: FastifyRequest, key: KeyContext, named: string | null | undefined, found?: boolean): HttpProblem | Promise<HttpProblem | undefined> | undefined => {
     const needed = req.routeOptions.config.scope ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
-    if (!scopeSatisfied(auth.scopes, needed)) return new Forbidden(needed);
-    req.auth = auth;
-    return undefined;
+    if (!scopeSatisfied(key.scopes, needed)) return new Forbidden(needed);
+    if (named === undefined) {
+      req.auth = { ...key, onBehalfOf: false };
+      return undefined;
+    }
+    const refused = refusedOnBehalf(key, named);
+    if (refused) return refused;
+    const actAs = (exists: boolean) => {
+      if (!exists) return unknownPerson();
+      req.auth = { ...key, personId: named, onBehalfOf: true };
+      return undefined;
+    };
+    const exists = found ?? keys.personExists(key.organizationId, named!);
+    return typeof exists === 'boolean' ? actAs(exists) : exists.then(actAs);
   };
-  const lookUp = async (req: FastifyRequest, secret: string | null) => {
+  const lookUp = async (req: FastifyRequest, secret: string | null, named: string | null | undefined) => {
     unauthenticated.check(req);
-    const auth = secret ? await keys.lookup(secret) : null;
-    if (!auth) {
+    const found = secret ? await keys.lookup(secret, named ?? undefined) : null;
+    if (!found) {
       await unauthenticated.count(req);
       throw new Unauthorized();
     }
-    const refused = admit(req, auth);
+    const refused = await admit(req, found.key, named, found.actedPersonFound);
     if (refused) throw refused;
   };
-  // A callback hook: a key this process already knows is admitted without a promise.
+  // A callback hook: a key this process already knows is admitted without a promise (and so is a
+  // person it acts on behalf of that this process has seen lately).
   app.addHook('onRequest', (req, _reply, done) => {
     const config = req.routeOptions.config;
     if (config.public || !req.routeOptions.url) return done();
     const secret = bearer(req);
+    const named = onBehalfOfHeader(req);
     const known = secret ? keys.known(secret) : undefined;
-    if (known) return done(admit(req, known));
-    lookUp(req, secret).then(() => done(), done);
+    if (!known) return void lookUp(req, secret, named).then(() => done(), done);
+    const admitted = admit(req, known, named);
+    if (admitted instanceof Promise) return void admitted.then((refused) => done(refused), done);
+    done(admitted);
   });
 }

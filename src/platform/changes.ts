@@ -3,10 +3,15 @@ import type { Db, Tx } from './database.js';
 import { wakeUpsOf } from './wake-ups.js';
 import { appendEventsCtes, eventToAppend, EVENTS_CHANNEL, type AppendedEvent, type EventToAppend } from '../events/outbox.js';
 
-/** Who is changing what: every change is attributed to an organisation, an API key and a request. */
+/**
+ * Who is changing what: every change is attributed to an organisation, an API key, the person the
+ * key acted as (a person-bound key's, or the one it acted on behalf of) and a request. The service
+ * itself (a worker's pass) has neither key nor person.
+ */
 export interface ChangeContext {
   organizationId: string;
   actorKeyId: string | null;
+  actorPersonId: string | null;
   requestId: string | null;
 }
 
@@ -65,10 +70,10 @@ export class ChangeSet {
     if (this.events.length > 0) ctes.push(appendEventsCtes(this.events));
     if (this.audits.length > 0) {
       ctes.push(sql`recorded_audits as (
-        insert into audit_events (organization_id, actor_key_id, action, entity_type, entity_id, changes, request_id)
-        select organization_id, actor_key_id, action, entity_type, entity_id, changes, request_id
+        insert into audit_events (organization_id, actor_key_id, actor_person_id, action, entity_type, entity_id, changes, request_id)
+        select organization_id, actor_key_id, actor_person_id, action, entity_type, entity_id, changes, request_id
         from jsonb_to_recordset(${`[${this.audits.join(',')}]`}::jsonb)
-          as a(organization_id uuid, actor_key_id uuid, action text, entity_type text, entity_id uuid, changes jsonb, request_id text))`);
+          as a(organization_id uuid, actor_key_id uuid, actor_person_id uuid, action text, entity_type text, entity_id uuid, changes jsonb, request_id text))`);
     }
     this.events = [];
     this.audits = [];
@@ -106,6 +111,7 @@ export class ChangeRecorder {
     this.changes.addAudit({
       organization_id: this.ctx.organizationId,
       actor_key_id: this.ctx.actorKeyId,
+      actor_person_id: this.ctx.actorPersonId,
       action: entry.action,
       entity_type: entry.entityType,
       entity_id: entry.entityId,
@@ -116,7 +122,7 @@ export class ChangeRecorder {
 
   /** Records an event; its id and time are final at once (another row may refer to them). */
   async event(type: string, data: Json): Promise<AppendedEvent> {
-    const { event, row } = eventToAppend(this.ctx.organizationId, type, data);
+    const { event, row } = eventToAppend(this.ctx.organizationId, type, data, { keyId: this.ctx.actorKeyId, personId: this.ctx.actorPersonId });
     this.changes.addEvent(row);
     this.events.push(event);
     return event;

@@ -53,7 +53,7 @@ export async function mutate<T>(
 ): Promise<T> {
   const db = opts.db ?? req.server.db;
   const key = req.method === 'POST' ? idempotencyKey(req) : null;
-  const ctx = { organizationId: req.auth.organizationId, actorKeyId: req.auth.keyId, requestId: req.id };
+  const ctx = { organizationId: req.auth.organizationId, actorKeyId: req.auth.keyId, actorPersonId: req.auth.personId, requestId: req.id };
   const changes = new ChangeSet();
   let last: Promise<unknown> = Promise.resolve();
   const outcome = await db.transaction(async (tx) => {

@@ -95,7 +95,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
           const recorders = new Map<string, ChangeRecorder>();
           const recorderFor = (organizationId: string) => {
             let rec = recorders.get(organizationId);
-            if (!rec) recorders.set(organizationId, (rec = recorderOf({ organizationId, actorKeyId: null, requestId: null })));
+            if (!rec) recorders.set(organizationId, (rec = recorderOf({ organizationId, actorKeyId: null, actorPersonId: null, requestId: null })));
             return rec;
           };
           const outcomes = await rule.fire(tx, recorderFor, claimed, now);

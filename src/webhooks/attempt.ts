@@ -30,8 +30,8 @@ export interface AttemptDeps {
 }
 
 /** The body every attempt of an event sends: identical across retries and replays. */
-export function deliveryBody(d: Pick<ClaimedDelivery, 'eventType' | 'occurredAt' | 'data'>): string {
-  return JSON.stringify({ type: d.eventType, timestamp: d.occurredAt.toISOString(), data: d.data });
+export function deliveryBody(d: Pick<ClaimedDelivery, 'eventType' | 'occurredAt' | 'data' | 'actor'>): string {
+  return JSON.stringify({ type: d.eventType, timestamp: d.occurredAt.toISOString(), data: d.data, actor: d.actor });
 }
 
 const firstKiB = (text: string) => Buffer.from(text).subarray(0, LOGGED_BODY_BYTES).toString('utf8').replace(/\uFFFD$/, '');
@@ -96,7 +96,7 @@ async function recordOutcome(deps: AttemptDeps, d: ClaimedDelivery, r: WebhookSe
       returning id`);
     // Our lease was lost (another worker took over): the attempt is logged, the state is theirs.
     if (updated.length === 0) return nextAt ? 'retrying' : 'failed';
-    const rec = recorderFor({ organizationId: d.organizationId, actorKeyId: null, requestId: null });
+    const rec = recorderFor({ organizationId: d.organizationId, actorKeyId: null, actorPersonId: null, requestId: null });
     if (notifyFailing) {
       const [w] = await tx.select().from(webhooks).where(eq(webhooks.id, d.webhookId));
       if (w) {

@@ -24,6 +24,7 @@ export interface ClaimedDelivery {
   previousSecretExpiresAt: Date | null;
   occurredAt: Date;
   data: Record<string, unknown>;
+  actor: { keyId: string | null; personId: string | null };
 }
 
 interface ClaimRow {
@@ -44,6 +45,8 @@ interface ClaimRow {
   previous_secret_expires_at: string | Date | null;
   occurred_at: string | Date;
   data: Record<string, unknown>;
+  actor_key_id: string | null;
+  actor_person_id: string | null;
 }
 
 const toClaimed = (r: ClaimRow): ClaimedDelivery => ({
@@ -62,13 +65,15 @@ const toClaimed = (r: ClaimRow): ClaimedDelivery => ({
   previousSecretExpiresAt: r.previous_secret_expires_at ? new Date(r.previous_secret_expires_at) : null,
   occurredAt: new Date(r.occurred_at),
   data: r.data,
+  actor: { keyId: r.actor_key_id, personId: r.actor_person_id },
 });
 
 // Data-modifying statements must sit in a top-level WITH, so the claim's CTEs come first.
 const withSending = (ctes: SQL, claimed: SQL, recursive = false) => sql`
   with ${recursive ? sql`recursive ` : sql``}${ctes} claimed as (${claimed})
   select c.room, c.id, c.organization_id, c.webhook_id, c.event_id, c.event_type, c.attempts, c.total_attempts, c.failing_notified,
-         w.url, w.enabled, w.secret, w.previous_secret, w.previous_secret_expires_at, e.occurred_at, e.data
+         w.url, w.enabled, w.secret, w.previous_secret, w.previous_secret_expires_at, e.occurred_at, e.data,
+         e.actor_key_id, e.actor_person_id
   from claimed c join webhooks w on w.id = c.webhook_id
   -- the event's time is its partition key: the join reads one partition
   join events e on e.id = c.event_id and e.occurred_at = c.event_occurred_at`;

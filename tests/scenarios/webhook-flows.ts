@@ -38,7 +38,7 @@ export async function invitationFlowScenario(t: Test, api: TestApp): Promise<voi
   t.ok(invitation, 'meeting.invitation.sent arrived');
   t.equal(invitation.verified, true, 'verifies with standardwebhooks');
   const event = (await api.get(`/v1/events/${invitation.id}`)).body;
-  t.same(invitation.parsed, { type: event.type, timestamp: event.timestamp, data: event.data }, 'the body is the logged event, in full');
+  t.same(invitation.parsed, { type: event.type, timestamp: event.timestamp, data: event.data, actor: event.actor }, 'the body is the logged event, in full');
   const data = (invitation.parsed as { data: Record<string, any> }).data; // eslint-disable-line @typescript-eslint/no-explicit-any
   t.match(data, { meeting: { id: meeting.body.id, status: 'scheduled', version: Number, agendaItems: [{ title: 'Launch date' }] } });
   t.same(data.meeting.participants.map((p: { personId: string }) => p.personId).sort(), [chair.body.id, guest.body.id].sort(), 'with its participants');
@@ -72,7 +72,7 @@ export async function minutesFlowScenario(t: Test, api: TestApp): Promise<void> 
   t.equal(got!.verified, true);
   t.match(got!.parsed, { type: 'minutes.published', data: { summary: '# Agreed\nShip in May.' } });
   const event = (await api.get(`/v1/events/${got!.id}`)).body;
-  t.same(got!.parsed, { type: event.type, timestamp: event.timestamp, data: event.data }, 'the whole logged revision');
+  t.same(got!.parsed, { type: event.type, timestamp: event.timestamp, data: event.data, actor: event.actor }, 'the whole logged revision');
   const def = eventCatalogue.find((d) => d.type === 'minutes.published')!;
   t.ok(def.data.safeParse(event.data).success, 'the payload matches the catalogue schema');
   await new Promise((r) => setTimeout(r, 300));

@@ -1,0 +1,24 @@
+import type { DocumentExtension } from '../platform/openapi.js';
+
+/**
+ * `Liaison-On-Behalf-Of`, declared once under `components.parameters` and referenced by every
+ * operation that takes an API key (every path under /v1), so SDKs offer it everywhere the
+ * service honours it (src/platform/auth.ts).
+ */
+export const documentOnBehalfOf: DocumentExtension = (doc) => {
+  const components = (doc.components ??= {}) as { parameters?: Record<string, unknown> };
+  (components.parameters ??= {}).OnBehalfOf = {
+    name: 'Liaison-On-Behalf-Of',
+    in: 'header',
+    required: false,
+    description:
+      'The id of a person of this organisation the request acts as: it is done as that person, and its audit records and events carry `actor: { keyId, personId }`. Only an integration key with scope `act_as` may send it (403 otherwise, also for a person-bound key, which acts as its own person only); a malformed id, or one naming no person of this organisation, is 400 naming `headers.liaison-on-behalf-of`.',
+    schema: { type: 'string', format: 'uuid' },
+    example: '5d6e7f80-1a2b-4c3d-8e9f-0a1b2c3d4e5f',
+  };
+  const ref = { $ref: '#/components/parameters/OnBehalfOf' };
+  for (const [path, item] of Object.entries((doc.paths ?? {}) as Record<string, Record<string, { parameters?: unknown[] }>>)) {
+    if (!path.startsWith('/v1/')) continue;
+    for (const op of Object.values(item)) (op.parameters ??= []).push(ref);
+  }
+};
