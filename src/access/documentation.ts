@@ -13,8 +13,9 @@ export const documentOnBehalfOf: DocumentExtension = (doc) => {
     required: false,
     description:
       'The id of a person of this organisation the request acts as: it is done as that person, and its audit records and events carry `actor: { keyId, personId }`. Only an integration key with scope `act_as` may send it (403 otherwise, also for a person-bound key, which acts as its own person only); a malformed id, or one naming no person of this organisation, is 400 naming `headers.liaison-on-behalf-of`.',
+    // No example: Swagger UI fills a parameter's example into "Try it out", and every request
+    // tried from /docs would then act on behalf of a person who does not exist (400).
     schema: { type: 'string', format: 'uuid' },
-    example: '5d6e7f80-1a2b-4c3d-8e9f-0a1b2c3d4e5f',
   };
   const ref = { $ref: '#/components/parameters/OnBehalfOf' };
   for (const [path, item] of Object.entries((doc.paths ?? {}) as Record<string, Record<string, { parameters?: unknown[] }>>)) {
