@@ -5,7 +5,7 @@ import { listen, openStream } from './helpers/sse-client.js';
 import { startReceiver } from './helpers/webhook-receiver.js';
 import { inProcessWorker } from './fixtures/webhook-workers.js';
 import { EVENTS_CHANNEL } from '../src/events/outbox.js';
-import { KEY_CHANNEL, REVOCATION_POLL_MS } from '../src/platform/auth.js';
+import { KEY_CHANNEL, REVOCATION_POLL_MS } from '../src/platform/key-store.js';
 import { dropWakeUps } from '../src/platform/wake-ups.js';
 import { DELIVERY_CHANNEL } from '../src/webhooks/queue.js';
 

@@ -2,7 +2,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import { apiKeys, organizations, people } from '../../db/schema/index.js';
 import { generateApiKey, hashApiKey, keyPrefix, type Scope } from '../platform/api-key-crypto.js';
-import { KEY_CHANNEL } from '../platform/auth.js';
+import { KEY_CHANNEL } from '../platform/key-store.js';
 import type { ChangeRecorder } from '../platform/changes.js';
 import type { Db, DbOrTx } from '../platform/database.js';
 import { BadRequest, NotFound, UnknownReference } from '../platform/errors.js';

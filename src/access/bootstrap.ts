@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { KEY_CHANNEL } from '../platform/auth.js';
+import { KEY_CHANNEL } from '../platform/key-store.js';
 import type { Db } from '../platform/database.js';
 import { wakeUpsOf } from '../platform/wake-ups.js';
 import { createOrganization, insertApiKey } from './api-keys.js';

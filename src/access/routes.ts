@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { KeyStore } from '../platform/auth.js';
+import type { KeyStore } from '../platform/key-store.js';
 import { mutate } from '../platform/mutation.js';
 import { createdKey, listOf, page, pageQuery } from '../platform/pagination.js';
 import { errorResponses, Id } from '../platform/schemas.js';
