@@ -4,6 +4,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { Config } from './config.js';
 import type { Database } from './platform/database.js';
 import { registerAuth } from './platform/auth.js';
+import { registerAuthorization } from './access/authorize.js';
 import { KeyStore } from './platform/key-store.js';
 import { registerDeadline } from './platform/deadline.js';
 import { registerDrain } from './platform/drain.js';
@@ -16,7 +17,7 @@ import { registerRateLimit } from './platform/rate-limit.js';
 import { answerClientError, refuseConnect } from './platform/parser-errors.js';
 import { answerFrameworkError, MAX_PARAM_LENGTH, registerProblemHandlers } from './platform/problem-handler.js';
 import { accessRoutes } from './access/routes.js';
-import { documentOnBehalfOf } from './access/documentation.js';
+import { documentAccessRules, documentOnBehalfOf } from './access/documentation.js';
 import { auditRoutes } from './audit/routes.js';
 import { directoryRoutes } from './directory/routes.js';
 import { eventRoutes } from './events/routes.js';
@@ -107,12 +108,13 @@ export async function buildApp(config: Config, database: Database, opts: BuildOp
   registerRequestMetrics(app, app.metrics);
   registerDeadline(app, config.handlerTimeoutMs);
   if (config.verifyJsonText) verifyJsonText(app);
-  await registerOpenApi(app, [addEventWebhooks, documentOnBehalfOf]);
+  await registerOpenApi(app, [addEventWebhooks, documentOnBehalfOf, documentAccessRules]);
 
   const keys = new KeyStore(database.sql);
   if (!opts.describeOnly) await keys.start();
   app.addHook('onClose', () => keys.stop());
   registerAuth(app, keys, await registerRateLimit(app, config, database.sql, opts));
+  registerAuthorization(app, database.db);
 
   // Every answer is private to its caller and carries the request id for support.
   app.addHook('onSend', (req, reply, payload, done) => {

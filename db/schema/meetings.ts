@@ -29,6 +29,8 @@ export const meetingSeries = pgTable(
     organizerId: uuid().references(() => people.id),
     initiativeId: uuid().references(() => initiatives.id),
     materialsLeadMinutes: integer().notNull().default(1440),
+    /** The visibility of occurrences materialised later (`organization` or `participants`). */
+    visibility: text().notNull().default('organization'),
     participants: jsonb().$type<SeriesParticipant[]>().notNull().default([]),
     /** SEQUENCE of the series' master VEVENT (the one carrying the RRULE). */
     sequence: integer().notNull().default(0),
@@ -72,6 +74,11 @@ export const meetings = pgTable(
     endedAt: ts(),
     cancelledAt: ts(),
     cancelReason: text(),
+    /**
+     * `organization` (every key and person of the organisation sees it) or `participants` (only its
+     * organizer's and participants' person-bound keys and keys with scope `confidential`): SPEC §8.
+     */
+    visibility: text().notNull().default('organization'),
     ...timestamps(),
   },
   (t) => [

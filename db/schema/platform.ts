@@ -103,6 +103,12 @@ export const events = pgTable(
     /** Who made the change (the envelope's `actor`): both null for the service itself. */
     actorKeyId: uuid(),
     actorPersonId: uuid(),
+    /**
+     * The confidential meeting (visibility `participants`) the event is about, set as it is
+     * appended (events/outbox.ts); null for an event about nothing confidential. Only readers
+     * allowed to see that meeting get the event (lists, the stream, webhooks).
+     */
+    confidentialMeetingId: uuid(),
   },
   (t) => [
     primaryKey({ columns: [t.id, t.occurredAt] }),

@@ -21,6 +21,8 @@ export const webhooks = pgTable(
     previousSecret: text(),
     previousSecretExpiresAt: ts(),
     lastSuccessAt: ts(),
+    /** Whether events of confidential meetings reach it (set only by a key with scope `confidential`). */
+    includeConfidential: boolean().notNull().default(false),
     ...timestamps(),
   },
   (t) => [

@@ -1,4 +1,5 @@
 import type { DocumentExtension } from '../platform/openapi.js';
+import { ACCESS_RULES, isAccessRule } from './rules.js';
 
 /**
  * `Liaison-On-Behalf-Of`, declared once under `components.parameters` and referenced by every
@@ -21,5 +22,20 @@ export const documentOnBehalfOf: DocumentExtension = (doc) => {
   for (const [path, item] of Object.entries((doc.paths ?? {}) as Record<string, Record<string, { parameters?: unknown[] }>>)) {
     if (!path.startsWith('/v1/')) continue;
     for (const op of Object.values(item)) (op.parameters ??= []).push(ref);
+  }
+};
+
+/**
+ * Each operation's access rule (`x-liaison-access`, from its route's `config.access`), said in its
+ * description too: what a person-bound key, or a request on behalf of a person, may do there.
+ */
+export const documentAccessRules: DocumentExtension = (doc) => {
+  for (const item of Object.values((doc.paths ?? {}) as Record<string, Record<string, { description?: string; 'x-liaison-access'?: string }>>)) {
+    for (const op of Object.values(item)) {
+      const rule = op['x-liaison-access'];
+      if (!isAccessRule(rule) || rule === 'member') continue;
+      const said = `As a person (a person-bound key, or \`Liaison-On-Behalf-Of\`): rule \`${rule}\`, allowed to ${ACCESS_RULES[rule]}; anyone else is 403 naming the rule.`;
+      op.description = op.description ? `${op.description}\n\n${said}` : said;
+    }
   }
 };

@@ -9,7 +9,7 @@ import { ApiKey, CreatedApiKey, NewApiKey } from './schemas.js';
 
 export const accessRoutes: FastifyPluginAsyncZod<{ keys: KeyStore }> = async (app, { keys }) => {
   const tags = ['API keys'];
-  const config = { scope: 'admin' as const };
+  const config = { scope: 'admin' as const, access: 'integration' as const };
 
   app.post('/v1/api-keys', {
     config,

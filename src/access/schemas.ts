@@ -5,7 +5,7 @@ import { Id, Timestamp, text, Version } from '../platform/schemas.js';
 export const Scope = z.enum(SCOPES).meta({
   id: 'Scope',
   description:
-    '`admin` includes every scope; `write` includes `read`. `act_as` lets an integration key act on behalf of a person with the `Liaison-On-Behalf-Of` header.',
+    '`admin` includes every scope; `write` includes `read`. `act_as` lets an integration key act on behalf of a person with the `Liaison-On-Behalf-Of` header. `confidential` lets an integration key see meetings of visibility `participants` and everything in them, and create webhooks and streams with `includeConfidential`.',
 });
 
 export const ApiKey = z

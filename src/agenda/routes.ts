@@ -18,6 +18,7 @@ export const agendaRoutes: FastifyPluginAsyncZod = async (app) => {
   const tags = ['Agenda'];
 
   app.get('/v1/meetings/:meetingId/agenda-items', {
+    config: { access: 'member' },
     schema: {
       operationId: 'listAgendaItems', tags, summary: 'The agenda of a meeting, in order',
       description:
@@ -31,6 +32,7 @@ export const agendaRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/v1/meetings/:meetingId/agenda-items', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'addAgendaItem', tags, summary: 'Add an agenda item',
       description:
@@ -42,6 +44,7 @@ export const agendaRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.put('/v1/meetings/:meetingId/agenda-items/order', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'reorderAgendaItems', tags, summary: 'Reorder the agenda (every item, each once)',
       description:
@@ -54,6 +57,7 @@ export const agendaRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/meetings/:meetingId/agenda-items/:itemId', {
+    config: { access: 'member' },
     schema: {
       operationId: 'getAgendaItem', tags, summary: 'Get an agenda item',
       description:
@@ -67,6 +71,7 @@ export const agendaRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.patch('/v1/meetings/:meetingId/agenda-items/:itemId', {
+    config: { access: 'agenda-item-owner' },
     schema: {
       operationId: 'updateAgendaItem', tags, summary: 'Update an agenda item',
       description:
@@ -78,6 +83,7 @@ export const agendaRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.delete('/v1/meetings/:meetingId/agenda-items/:itemId', {
+    config: { access: 'agenda-item-owner' },
     schema: {
       operationId: 'deleteAgendaItem', tags, summary: 'Remove an agenda item',
       description:

@@ -35,7 +35,7 @@ const toApi = (r: Row) => ({
 
 export const auditRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/audit-events', {
-    config: { scope: 'admin' },
+    config: { access: 'integration', scope: 'admin' },
     schema: {
       operationId: 'listAuditEvents', tags: ['Audit'], summary: 'List audit records, oldest first',
       description:

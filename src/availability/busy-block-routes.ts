@@ -45,6 +45,7 @@ export const busyBlockRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.put('/v1/people/:personId/busy-blocks/:source', {
+    config: { access: 'integration' },
     onRequest: jsonOrCalendar,
     schema: {
       operationId: 'replaceBusyBlocks', tags, summary: 'Replace a calendar source\'s busy time in a window',
@@ -95,6 +96,7 @@ export const busyBlockRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/people/:personId/busy-blocks', {
+    config: { access: 'member' },
     schema: {
       operationId: 'listBusyBlocks', tags, summary: 'A person\'s external busy blocks in a window',
       description:

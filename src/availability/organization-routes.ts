@@ -8,6 +8,7 @@ import { Organization, OrganizationPatch } from './schemas.js';
 export const organizationRoutes: FastifyPluginAsyncZod = async (app) => {
   const tags = ['Organization'];
   app.get('/v1/organization', {
+    config: { access: 'member' },
     schema: {
       operationId: 'getOrganization', tags, summary: 'The organisation\'s settings',
       description:
@@ -21,7 +22,7 @@ export const organizationRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.patch('/v1/organization', {
-    config: { scope: 'admin' },
+    config: { access: 'integration', scope: 'admin' },
     schema: {
       operationId: 'updateOrganization', tags, summary: 'Change the organisation\'s settings',
       description:

@@ -83,6 +83,7 @@ async function answerFindTimes(db: DbOrTx, organizationId: string, body: FindTim
 
 export const schedulingRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/people/:personId/free-busy', {
+    config: { access: 'member' },
     schema: {
       operationId: 'getFreeBusy', tags, summary: 'When a person is busy, without saying with what',
       description:
@@ -124,7 +125,7 @@ export const schedulingRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/v1/scheduling/find-times', {
-    config: { scope: 'read' },
+    config: { access: 'member', scope: 'read' },
     schema: {
       operationId: 'findMeetingTimes', tags, summary: 'Find times when the required people are free and at work',
       description:

@@ -39,6 +39,7 @@ export const calendarInteropRoutes: FastifyPluginAsyncZod = async (app) => {
   app.addContentTypeParser(CALENDAR, { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   app.post('/v1/calendar/itip', {
+    config: { access: 'integration' },
     onRequest: calendarOnly,
     schema: {
       operationId: 'receiveItipMessage', tags, summary: 'Take in an attendee\'s iTIP REPLY or COUNTER from their calendar client',
@@ -58,6 +59,7 @@ export const calendarInteropRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/meetings/:meetingId/time-proposals', {
+    config: { access: 'member' },
     schema: {
       operationId: 'listTimeProposals', tags, summary: 'The times attendees proposed for a meeting',
       description: 'The proposals attendees sent by iTIP COUNTER, in the order they arrived, a page at a time; `status` keeps those `proposed`, `accepted` or `declined`. An unknown meeting is 404.',
@@ -73,6 +75,7 @@ export const calendarInteropRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/v1/meetings/:meetingId/time-proposals/:proposalId/accept', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'acceptTimeProposal', tags, summary: 'Accept a proposed time: the meeting moves there',
       description:
@@ -84,6 +87,7 @@ export const calendarInteropRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/v1/meetings/:meetingId/time-proposals/:proposalId/decline', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'declineTimeProposal', tags, summary: 'Decline a proposed time (METHOD:DECLINECOUNTER)',
       description:

@@ -13,6 +13,7 @@ const decisionParams = z.object({ decisionId: Id });
 export const decisionRoutes: FastifyPluginAsyncZod = async (app) => {
   const tags = ['Decisions'];
   app.post('/v1/meetings/:meetingId/decisions', {
+    config: { access: 'decision-recorder' },
     schema: {
       operationId: 'recordDecision', tags, summary: 'Record a decision of a meeting',
       description:
@@ -24,6 +25,7 @@ export const decisionRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/decisions', {
+    config: { access: 'member' },
     schema: {
       operationId: 'listDecisions', tags, summary: 'List decisions',
       description:
@@ -37,6 +39,7 @@ export const decisionRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/decisions/:decisionId', {
+    config: { access: 'member' },
     schema: {
       operationId: 'getDecision', tags, summary: 'Get a decision',
       description:
@@ -50,6 +53,7 @@ export const decisionRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.patch('/v1/decisions/:decisionId', {
+    config: { access: 'decision-recorder' },
     schema: {
       operationId: 'updateDecision', tags, summary: 'Edit, revoke or make a decision supersede another',
       description:

@@ -15,6 +15,7 @@ const deleted = { 204: z.undefined().describe('Deleted'), ...errorResponses };
 export const directoryRoutes: FastifyPluginAsyncZod = async (app) => {
   const tags = ['Departments'];
   app.get('/v1/departments', {
+    config: { access: 'member' },
     schema: {
       operationId: 'listDepartments', tags, summary: 'List departments',
       description:
@@ -28,6 +29,7 @@ export const directoryRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/v1/departments', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'createDepartment', tags, summary: 'Create a department',
       description:
@@ -39,6 +41,7 @@ export const directoryRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/departments/:departmentId', {
+    config: { access: 'member' },
     schema: {
       operationId: 'getDepartment', tags, summary: 'Get a department',
       description:
@@ -52,6 +55,7 @@ export const directoryRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.patch('/v1/departments/:departmentId', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'updateDepartment', tags, summary: 'Update a department',
       description:
@@ -63,6 +67,7 @@ export const directoryRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.delete('/v1/departments/:departmentId', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'deleteDepartment', tags, summary: 'Delete a department (refused while it has members or sub-departments)',
       description:
@@ -76,6 +81,7 @@ export const directoryRoutes: FastifyPluginAsyncZod = async (app) => {
 
   const ptags = ['People'];
   app.get('/v1/people', {
+    config: { access: 'member' },
     schema: {
       operationId: 'listPeople', tags: ptags, summary: 'List people',
       description:
@@ -89,6 +95,7 @@ export const directoryRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/v1/people', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'createPerson', tags: ptags, summary: 'Create a person',
       description:
@@ -100,6 +107,7 @@ export const directoryRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/people/:personId', {
+    config: { access: 'member' },
     schema: {
       operationId: 'getPerson', tags: ptags, summary: 'Get a person',
       description:
@@ -113,6 +121,7 @@ export const directoryRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.patch('/v1/people/:personId', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'updatePerson', tags: ptags, summary: 'Update a person',
       description:
@@ -124,6 +133,7 @@ export const directoryRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.delete('/v1/people/:personId', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'deletePerson', tags: ptags, summary: 'Delete a person (refused while records reference them)',
       description:

@@ -15,6 +15,7 @@ export const eventRoutes: FastifyPluginAsyncZod = async (app) => {
   const hub = eventHubFor(app);
 
   app.get('/v1/events', {
+    config: { access: 'member' },
     schema: {
       operationId: 'listEvents', tags, summary: 'List events in log order (for polling and catching up)',
       description:
@@ -47,6 +48,7 @@ export const eventRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/events/stream', {
+    config: { access: 'member' },
     schema: {
       operationId: 'streamEvents', tags, summary: 'Live stream of events (Server-Sent Events)',
       description:
@@ -85,6 +87,7 @@ export const eventRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/events/:eventId', {
+    config: { access: 'member' },
     schema: {
       operationId: 'getEvent', tags, summary: 'Get an event',
       description:
@@ -94,6 +97,7 @@ export const eventRoutes: FastifyPluginAsyncZod = async (app) => {
   }, async (req) => toApiEvent(await findEvent(app.db, req.auth.organizationId, req.params.eventId)));
 
   app.get('/v1/event-types', {
+    config: { access: 'member' },
     schema: {
       operationId: 'listEventTypes', tags, summary: 'The event catalogue: every type with the JSON Schema of its data and an example',
       description:

@@ -12,6 +12,7 @@ const params = z.object({ meetingId: Id });
 export const feedbackRoutes: FastifyPluginAsyncZod = async (app) => {
   const tags = ['Feedback'];
   app.post('/v1/meetings/:meetingId/feedback', {
+    config: { access: 'self' },
     schema: {
       operationId: 'giveMeetingFeedback', tags, summary: "Record a participant's rating of a meeting (once per participant)",
       description:
@@ -23,6 +24,7 @@ export const feedbackRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/meetings/:meetingId/feedback', {
+    config: { access: 'member' },
     schema: {
       operationId: 'listMeetingFeedback', tags, summary: 'List the feedback on a meeting',
       description:

@@ -18,7 +18,7 @@ export const followThroughPolicyRoutes: FastifyPluginAsyncZod = async (app) => {
   const admin = { scope: 'admin' as const };
 
   app.get('/v1/follow-through-policy', {
-    config: admin,
+    config: { ...admin, access: 'member' },
     schema: {
       operationId: 'getFollowThroughPolicy', tags, summary: "The organisation's follow-through policy (reminders, escalations, digest)",
       description: `When Liaison reminds, nudges and escalates on its own (SPEC §6). ${answer} Needs scope \`admin\` (403).`,
@@ -31,7 +31,7 @@ export const followThroughPolicyRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.put('/v1/follow-through-policy', {
-    config: admin,
+    config: { ...admin, access: 'integration' },
     schema: {
       operationId: 'putFollowThroughPolicy', tags, summary: "Replace the organisation's follow-through policy",
       description: `The body is the whole policy of the organisation level: a field given overrides the default, a field left out follows the default, \`[]\`, \`false\` or \`null\` turns a rule off. It takes effect for every firing still planned. ${validation} A stale \`If-Match\` is 412 (without one the write goes ahead). Needs scope \`admin\` (403).`,
@@ -42,6 +42,7 @@ export const followThroughPolicyRoutes: FastifyPluginAsyncZod = async (app) => {
   );
 
   app.get('/v1/initiatives/:initiativeId/follow-through-policy', {
+    config: { access: 'member' },
     schema: {
       operationId: 'getInitiativeFollowThroughPolicy', tags, summary: "An initiative's follow-through policy (its override and what applies)",
       description: `${answer} An initiative without an override answers \`settings: {}\` and \`version: 0\`, its \`effective\` policy being the organisation's. An unknown initiative, or another organisation's, is 404.`,
@@ -54,7 +55,7 @@ export const followThroughPolicyRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.put('/v1/initiatives/:initiativeId/follow-through-policy', {
-    config: admin,
+    config: { ...admin, access: 'integration' },
     schema: {
       operationId: 'putInitiativeFollowThroughPolicy', tags, summary: "Replace an initiative's override of the follow-through policy",
       description: `The body is the initiative's whole override: a field given overrides the organisation's, a field left out follows the organisation (then the defaults). ${validation} A stale \`If-Match\` is 412, an unknown initiative 404. Needs scope \`admin\` (403).`,
@@ -65,7 +66,7 @@ export const followThroughPolicyRoutes: FastifyPluginAsyncZod = async (app) => {
   );
 
   app.delete('/v1/initiatives/:initiativeId/follow-through-policy', {
-    config: admin,
+    config: { ...admin, access: 'integration' },
     schema: {
       operationId: 'deleteInitiativeFollowThroughPolicy', tags, summary: "Remove an initiative's override (it follows the organisation's policy again)",
       description: 'Deletes the override; what is still planned follows the organisation\'s policy from now on. 404 when the initiative is unknown or has no override, 412 for a stale `If-Match`. Needs scope `admin` (403).',

@@ -7,6 +7,7 @@ import { Reminder, ReminderListQuery } from './reminders-schemas.js';
 
 export const reminderRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/reminders', {
+    config: { access: 'member' },
     schema: {
       operationId: 'listReminders', tags: ['Follow-through'], summary: 'What Liaison will remind, nudge or escalate, and what it did',
       description:

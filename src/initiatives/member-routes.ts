@@ -14,6 +14,7 @@ const memberParams = z.object({ initiativeId: Id, personId: Id });
 export const memberRoutes: FastifyPluginAsyncZod = async (app) => {
   const tags = ['Initiative members'];
   app.get('/v1/initiatives/:initiativeId/members', {
+    config: { access: 'member' },
     schema: {
       operationId: 'listInitiativeMembers', tags, summary: "List an initiative's team",
       description:
@@ -29,6 +30,7 @@ export const memberRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/v1/initiatives/:initiativeId/members', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'addInitiativeMember', tags, summary: 'Add a person to the team (409 if already a member or for a second sponsor/owner)',
       description:
@@ -44,6 +46,7 @@ export const memberRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/initiatives/:initiativeId/members/:personId', {
+    config: { access: 'member' },
     schema: {
       operationId: 'getInitiativeMember', tags, summary: 'Get a member',
       description:
@@ -57,6 +60,7 @@ export const memberRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.patch('/v1/initiatives/:initiativeId/members/:personId', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'updateInitiativeMember', tags, summary: "Change a member's role (liaison/member) or responsibility",
       description:
@@ -72,6 +76,7 @@ export const memberRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.delete('/v1/initiatives/:initiativeId/members/:personId', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'removeInitiativeMember', tags, summary: 'Remove a member (the sponsor and owner are handed over on the initiative instead: 409)',
       description:

@@ -37,6 +37,7 @@ export function preferredType(req: FastifyRequest): typeof MARKDOWN | typeof JSO
 
 export const reportRoute: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/initiatives/:initiativeId/report', {
+    config: { access: 'member' },
     schema: {
       operationId: 'getInitiativeReport', tags: ['Initiatives'],
       summary: "The leader's report: goals, meetings, decisions, issues, departments needing attention, next steps",

@@ -18,6 +18,7 @@ const deleted = { 204: z.undefined().describe('Deleted'), ...errorResponses };
 export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
   const tags = ['Initiatives'];
   app.get('/v1/initiatives', {
+    config: { access: 'member' },
     schema: {
       operationId: 'listInitiatives', tags, summary: 'List initiatives',
       description:
@@ -36,6 +37,7 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/v1/initiatives', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'createInitiative', tags,
       summary: 'Create an initiative (its sponsor and owner become members)',
@@ -48,6 +50,7 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/initiatives/:initiativeId', {
+    config: { access: 'member' },
     schema: {
       operationId: 'getInitiative', tags, summary: 'Get an initiative',
       description:
@@ -61,6 +64,7 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.patch('/v1/initiatives/:initiativeId', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'updateInitiative', tags,
       summary: 'Update an initiative, change its status, or hand over sponsor/owner',
@@ -73,6 +77,7 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.delete('/v1/initiatives/:initiativeId', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'deleteInitiative', tags,
       summary: 'Delete an initiative with its goals and members (refused while meetings or issues refer to it; cancel it instead)',
@@ -87,6 +92,7 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
 
   const gtags = ['Goals'];
   app.get('/v1/initiatives/:initiativeId/goals', {
+    config: { access: 'member' },
     schema: {
       operationId: 'listGoals', tags: gtags, summary: "List an initiative's goals",
       description:
@@ -100,6 +106,7 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/v1/initiatives/:initiativeId/goals', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'createGoal', tags: gtags, summary: 'Add a measurable goal',
       description:
@@ -114,6 +121,7 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/initiatives/:initiativeId/goals/:goalId', {
+    config: { access: 'member' },
     schema: {
       operationId: 'getGoal', tags: gtags, summary: 'Get a goal',
       description:
@@ -127,6 +135,7 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.patch('/v1/initiatives/:initiativeId/goals/:goalId', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'updateGoal', tags: gtags, summary: 'Update a goal; a new `current` is recorded as a dated measurement',
       description:
@@ -139,6 +148,7 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.delete('/v1/initiatives/:initiativeId/goals/:goalId', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'deleteGoal', tags: gtags, summary: 'Delete a goal and its measurements',
       description:
@@ -152,6 +162,7 @@ export const initiativeRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/initiatives/:initiativeId/goals/:goalId/measurements', {
+    config: { access: 'member' },
     schema: {
       operationId: 'listGoalMeasurements', tags: gtags, summary: 'The dated values of a goal, oldest first (its trend)',
       description:

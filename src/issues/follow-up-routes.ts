@@ -17,6 +17,7 @@ const FollowUpMeeting = NewMeeting.omit({ recurrence: true })
 /** POST /v1/meetings/{meetingId}/follow-up: the next meeting, with what this one left open carried onto its agenda. */
 export const followUpRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/meetings/:meetingId/follow-up', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'createFollowUpMeeting', tags: ['Meetings'],
       summary: 'Create the follow-up meeting, carrying over deferred and pending agenda items and unresolved issues',

@@ -16,6 +16,7 @@ const meetingParams = z.object({ meetingId: Id });
 export const issueRoutes: FastifyPluginAsyncZod = async (app) => {
   const tags = ['Issues'];
   app.get('/v1/issues', {
+    config: { access: 'member' },
     schema: {
       operationId: 'listIssues', tags, summary: 'List issues (open questions, actions, risks)',
       description:
@@ -30,6 +31,7 @@ export const issueRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/v1/issues', {
+    config: { access: 'member' },
     schema: {
       operationId: 'createIssue', tags, summary: 'Open an issue',
       description:
@@ -41,6 +43,7 @@ export const issueRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/v1/meetings/:meetingId/issues', {
+    config: { access: 'member' },
     schema: {
       operationId: 'createMeetingIssue', tags, summary: 'Open an issue raised in a meeting',
       description:
@@ -55,6 +58,7 @@ export const issueRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/issues/:issueId', {
+    config: { access: 'member' },
     schema: {
       operationId: 'getIssue', tags, summary: 'Get an issue',
       description:
@@ -68,6 +72,7 @@ export const issueRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.patch('/v1/issues/:issueId', {
+    config: { access: 'issue-owner' },
     schema: {
       operationId: 'updateIssue', tags, summary: 'Update an issue or move it through its lifecycle',
       description:

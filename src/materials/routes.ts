@@ -78,7 +78,7 @@ export const materialRoutes: FastifyPluginAsyncZod<{ uploads: Pool }> = async (a
   // are aborted when it passes (see platform/deadline.ts).
   const uploadConfig = { deadlineMs: app.config.uploadTimeoutMs, streamsBody: true };
   app.post('/v1/meetings/:meetingId/materials', {
-    config: uploadConfig,
+    config: { ...uploadConfig, access: 'participant' },
     onRequest: jsonOrMultipart,
     schema: {
       operationId: 'createMaterial', tags, summary: 'Share a pre-read: a link (JSON) or a file (multipart/form-data)',
@@ -114,6 +114,7 @@ export const materialRoutes: FastifyPluginAsyncZod<{ uploads: Pool }> = async (a
   });
 
   app.get('/v1/meetings/:meetingId/materials', {
+    config: { access: 'member' },
     schema: {
       operationId: 'listMaterials', tags, summary: 'List a meeting\'s materials',
       description:
@@ -126,6 +127,7 @@ export const materialRoutes: FastifyPluginAsyncZod<{ uploads: Pool }> = async (a
   });
 
   app.get('/v1/materials/:materialId', {
+    config: { access: 'member' },
     schema: {
       operationId: 'getMaterial', tags, summary: 'Get a material',
       description:
@@ -139,6 +141,7 @@ export const materialRoutes: FastifyPluginAsyncZod<{ uploads: Pool }> = async (a
   });
 
   app.patch('/v1/materials/:materialId', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'updateMaterial', tags, summary: 'Update a material\'s title, agenda item or required flag',
       description:
@@ -150,6 +153,7 @@ export const materialRoutes: FastifyPluginAsyncZod<{ uploads: Pool }> = async (a
   });
 
   app.delete('/v1/materials/:materialId', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'deleteMaterial', tags, summary: 'Delete a material with all its versions',
       description:
@@ -162,6 +166,7 @@ export const materialRoutes: FastifyPluginAsyncZod<{ uploads: Pool }> = async (a
   });
 
   app.get('/v1/materials/:materialId/content', {
+    config: { access: 'member' },
     schema: {
       operationId: 'downloadMaterial', tags, summary: 'Download a file material\'s bytes',
       description:
@@ -194,6 +199,7 @@ export const materialRoutes: FastifyPluginAsyncZod<{ uploads: Pool }> = async (a
   });
 
   app.get('/v1/materials/:materialId/versions', {
+    config: { access: 'member' },
     schema: {
       operationId: 'listMaterialVersions', tags, summary: 'List a material\'s content versions, oldest first',
       description:
@@ -206,7 +212,7 @@ export const materialRoutes: FastifyPluginAsyncZod<{ uploads: Pool }> = async (a
   });
 
   app.post('/v1/materials/:materialId/versions', {
-    config: uploadConfig,
+    config: { ...uploadConfig, access: 'participant' },
     onRequest: jsonOrMultipart,
     schema: {
       operationId: 'createMaterialVersion', tags, summary: 'Share a new version of a material',
@@ -244,6 +250,7 @@ export const materialRoutes: FastifyPluginAsyncZod<{ uploads: Pool }> = async (a
   });
 
   app.post('/v1/materials/:materialId/acknowledgements', {
+    config: { access: 'self' },
     schema: {
       operationId: 'acknowledgeMaterial', tags, summary: 'Record that a person has read a material',
       description:
@@ -262,6 +269,7 @@ export const materialRoutes: FastifyPluginAsyncZod<{ uploads: Pool }> = async (a
   });
 
   app.get('/v1/materials/:materialId/acknowledgements', {
+    config: { access: 'member' },
     schema: {
       operationId: 'listMaterialAcknowledgements', tags, summary: 'Who has read a material',
       description:

@@ -21,6 +21,7 @@ export const calendarRoutes: FastifyPluginAsyncZod = async (app) => {
   const tags = ['Calendar'];
 
   app.get('/v1/meetings/:meetingId/calendar.ics', {
+    config: { access: 'member' },
     schema: {
       operationId: 'getMeetingCalendar', tags, summary: 'The meeting as iCalendar (METHOD:REQUEST, or METHOD:CANCEL once cancelled)',
       description:
@@ -39,6 +40,7 @@ export const calendarRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/people/:personId/calendar.ics', {
+    config: { access: 'member' },
     schema: {
       operationId: 'getPersonCalendar', tags, summary: 'A person\'s meetings in a window as an iCalendar feed (METHOD:PUBLISH)',
       description:

@@ -18,6 +18,7 @@ export const participantRoutes: FastifyPluginAsyncZod = async (app) => {
   const tags = ['Participants'];
 
   app.get('/v1/meetings/:meetingId/participants', {
+    config: { access: 'member' },
     schema: {
       operationId: 'listParticipants', tags, summary: 'List the participants of a meeting',
       description:
@@ -43,6 +44,7 @@ export const participantRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/v1/meetings/:meetingId/participants', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'addParticipant', tags, summary: 'Add a participant (409 when already one)',
       description:
@@ -54,6 +56,7 @@ export const participantRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/meetings/:meetingId/participants/:personId', {
+    config: { access: 'member' },
     schema: {
       operationId: 'getParticipant', tags, summary: 'Get a participant',
       description:
@@ -68,6 +71,7 @@ export const participantRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.patch('/v1/meetings/:meetingId/participants/:personId', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'updateParticipant', tags, summary: 'Change a participant\'s role or record attendance',
       description:
@@ -79,6 +83,7 @@ export const participantRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.delete('/v1/meetings/:meetingId/participants/:personId', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'removeParticipant', tags, summary: 'Remove a participant',
       description:
@@ -91,6 +96,7 @@ export const participantRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.put('/v1/meetings/:meetingId/participants/:personId/response', {
+    config: { access: 'self' },
     schema: {
       operationId: 'respondToInvitation', tags, summary: 'Record a participant\'s RSVP answer',
       description:

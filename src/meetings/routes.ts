@@ -23,6 +23,7 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
   const tags = ['Meetings'];
 
   app.get('/v1/meetings', {
+    config: { access: 'member' },
     schema: {
       operationId: 'listMeetings', tags, summary: 'List meetings in start order',
       description:
@@ -45,6 +46,7 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/v1/meetings', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'createMeeting', tags, summary: 'Create a meeting (with participants and agenda; with `recurrence`, a series)',
       description:
@@ -57,6 +59,7 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/meetings/:meetingId', {
+    config: { access: 'member' },
     schema: {
       operationId: 'getMeeting', tags, summary: 'Get a meeting with its participants, agenda and materials',
       description:
@@ -70,6 +73,7 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.patch('/v1/meetings/:meetingId', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'updateMeeting', tags, summary: 'Update a meeting (or, with scope=series, every occurrence not yet started)',
       description:
@@ -86,6 +90,7 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.delete('/v1/meetings/:meetingId', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'deleteMeeting', tags, summary: 'Delete a draft meeting (one that was sent out is cancelled instead)',
       description:
@@ -98,6 +103,7 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/v1/meetings/:meetingId/invitations', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'sendMeetingInvitations', tags, summary: 'Send (or re-send) the invitations: draft → scheduled',
       description:
@@ -109,6 +115,7 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/v1/meetings/:meetingId/cancel', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'cancelMeeting', tags, summary: 'Cancel a meeting (one occurrence of a series)',
       description:
@@ -120,6 +127,7 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/v1/meetings/:meetingId/start', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'startMeeting', tags, summary: 'Start a scheduled meeting',
       description:
@@ -131,6 +139,7 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/v1/meetings/:meetingId/end', {
+    config: { access: 'integration' },
     schema: {
       operationId: 'endMeeting', tags, summary: 'End a meeting in progress',
       description:

@@ -14,6 +14,7 @@ const params = z.object({ meetingId: Id });
 export const minutesRoutes: FastifyPluginAsyncZod = async (app) => {
   const tags = ['Minutes'];
   app.get('/v1/meetings/:meetingId/minutes', {
+    config: { access: 'member' },
     schema: {
       operationId: 'getMinutesDraft', tags, summary: 'Get the draft minutes of a meeting',
       description:
@@ -27,6 +28,7 @@ export const minutesRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.put('/v1/meetings/:meetingId/minutes', {
+    config: { access: 'minutes-editor' },
     schema: {
       operationId: 'saveMinutesDraft', tags, summary: 'Replace the draft minutes (If-Match "v0" when creating)',
       description:
@@ -38,6 +40,7 @@ export const minutesRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/v1/meetings/:meetingId/minutes/publish', {
+    config: { access: 'minutes-editor' },
     schema: {
       operationId: 'publishMinutes', tags, summary: 'Publish the draft as the next immutable revision',
       description:
@@ -49,6 +52,7 @@ export const minutesRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/meetings/:meetingId/minutes/revisions', {
+    config: { access: 'member' },
     schema: {
       operationId: 'listMinutesRevisions', tags, summary: 'List the published revisions, oldest first',
       description:
@@ -61,6 +65,7 @@ export const minutesRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/meetings/:meetingId/minutes/revisions/:revision', {
+    config: { access: 'member' },
     schema: {
       operationId: 'getMinutesRevision', tags, summary: 'Get a published revision',
       description:

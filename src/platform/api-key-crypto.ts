@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 
-export const SCOPES = ['read', 'write', 'webhooks', 'admin', 'act_as'] as const;
+export const SCOPES = ['read', 'write', 'webhooks', 'admin', 'act_as', 'confidential'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** `lsn_` + 32 random bytes, base64url: what a client sends; only its SHA-256 is stored. */
@@ -17,7 +17,7 @@ export function keyPrefix(key: string): string {
   return key.slice(0, 12);
 }
 
-/** `admin` may do everything (`act_as` included); `write` includes `read`. `webhooks` and `act_as` stand alone. */
+/** `admin` may do everything (`act_as` and `confidential` included); `write` includes `read`. `webhooks`, `act_as` and `confidential` stand alone. */
 export function scopeSatisfied(granted: readonly string[], needed: Scope): boolean {
   if (granted.includes(needed) || granted.includes('admin')) return true;
   return needed === 'read' && granted.includes('write');

@@ -103,6 +103,9 @@ const zodTransform = createJsonSchemaTransform({ skipList: ['/docs', '/docs/*', 
 const routeTransform: typeof zodTransform = (input) => {
   const out = zodTransform(input);
   if (bodyMayBeOmitted(input.schema?.body)) (out.schema as Record<string, unknown>)[OPTIONAL_BODY] = true;
+  // Who may call it (config.access, src/access/rules.ts), as an extension SDKs and the docs can read.
+  const access = (input.route as { config?: { access?: string } } | undefined)?.config?.access;
+  if (access) (out.schema as Record<string, unknown>)['x-liaison-access'] = access;
   return out;
 };
 

@@ -11,6 +11,7 @@ const MAX_PERIOD_DAYS = 5 * 366;
 
 export const reportRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/reports/effectiveness', {
+    config: { access: 'member' },
     schema: {
       operationId: 'getEffectivenessReport', tags: ['Reports'],
       summary: 'How well cross-department communication worked over a period',

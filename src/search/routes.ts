@@ -34,6 +34,7 @@ const SearchQuery = z.object({
 
 export const searchRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/search', {
+    config: { access: 'member' },
     schema: {
       operationId: 'search', tags: ['Search'], summary: 'Search meetings, decisions, issues and materials',
       description:

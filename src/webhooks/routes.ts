@@ -22,7 +22,7 @@ const deliveryParams = z.object({ webhookId: Id, deliveryId: Id });
 
 export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
   const tags = ['Webhooks'];
-  const config = { scope: 'webhooks' as const };
+  const config = { scope: 'webhooks' as const, access: 'integration' as const };
   const allow = parseAllowCidrs(app.config.webhookAllowCidrs);
   // The test route sends from the API process, with the same guarded agent as the workers.
   const deps: AttemptDeps = {
