@@ -6,6 +6,7 @@ import { measure } from '../harness.js';
 import type { BenchContext, Row, Scenario } from '../context.js';
 import { claimDue } from '../../src/webhooks/queue.js';
 import { readEvents } from '../../src/events/queries.js';
+import { ALL } from '../../src/access/viewer.js';
 import { PARTITIONED_TABLES, pruneExpired } from '../../src/events/retention.js';
 import { ensurePartitions } from '../../src/platform/partitions.js';
 import type { Db } from '../../src/platform/database.js';
@@ -118,9 +119,9 @@ async function plans(url: string, orgId: string, endpoints: string[]): Promise<s
     for (const [k, v] of Object.entries({ log_min_duration: '0', log_analyze: 'on', log_buffers: 'on', log_timing: 'off', log_nested_statements: 'on', log_level: 'notice' })) {
       await client.unsafe(`set auto_explain.${k} = '${v}'`);
     }
-    const first = await readEvents(db, orgId, { limit: 50 });
+    const first = await readEvents(db, orgId, ALL, { limit: 50 });
     const middle = first[25]!;
-    await readEvents(db, orgId, { after: [middle.txid, middle.seq], limit: 1000 });
+    await readEvents(db, orgId, ALL, { after: [middle.txid, middle.seq], limit: 1000 });
     await claimCosts(db, orgId, endpoints, 1);
   } finally {
     await client.end();

@@ -17,7 +17,7 @@ const meetingExample = {
   id: '0b5f3c1e-7d0a-4f62-9a57-2f1d6c0e4a11', initiativeId: null, seriesId: null, followUpOfId: null,
   title: 'Cross-department planning', objective: 'Agree the Q3 launch plan', startsAt: '2026-03-02T09:00:00.000Z', endsAt: '2026-03-02T10:00:00.000Z',
   timeZone: 'Europe/Berlin', location: 'Room 4.12', onlineUrl: null, organizerId: '6a1d9c0e-1b2c-4d3e-8f40-5a6b7c8d9e0f',
-  status: 'scheduled', materialsDueAt: '2026-03-01T09:00:00.000Z', sequence: 1, recurrence: null, originalStartsAt: null,
+  status: 'scheduled', visibility: 'organization', materialsDueAt: '2026-03-01T09:00:00.000Z', sequence: 1, recurrence: null, originalStartsAt: null,
   invitationsSentAt: '2026-02-20T08:00:00.000Z', startedAt: null, endedAt: null, cancelledAt: null, cancelReason: null,
   agendaMinutes: 50, overrunMinutes: 0, createdAt: '2026-02-19T08:00:00.000Z', updatedAt: '2026-02-21T08:00:00.000Z', version: 3,
 };

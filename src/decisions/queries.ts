@@ -1,10 +1,11 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { tenantFinder } from '../platform/finders.js';
 import { decisions, decisionStances } from '../../db/schema/index.js';
 import type { DbOrTx } from '../platform/database.js';
 import { NotFound } from '../platform/errors.js';
 import { afterCreated } from '../platform/pagination.js';
 import { iso } from '../platform/schemas.js';
+import { inVisibleMeeting, type Viewer } from '../access/viewer.js';
 import type { ApiDecision, DecisionListQuery } from './schemas.js';
 
 export type DecisionRow = typeof decisions.$inferSelect;
@@ -67,7 +68,8 @@ export async function getDecision(db: DbOrTx, organizationId: string, id: string
   return api!;
 }
 
-export async function listDecisions(db: DbOrTx, organizationId: string, q: DecisionListQuery): Promise<DecisionRow[]> {
+/** The page of decisions after the cursor, without those of meetings `viewer` may not see (SPEC §8). */
+export async function listDecisions(db: DbOrTx, organizationId: string, viewer: Viewer, q: DecisionListQuery): Promise<DecisionRow[]> {
   return db
     .select()
     .from(decisions)
@@ -77,6 +79,7 @@ export async function listDecisions(db: DbOrTx, organizationId: string, q: Decis
         q.meetingId ? eq(decisions.meetingId, q.meetingId) : undefined,
         q.initiativeId ? eq(decisions.initiativeId, q.initiativeId) : undefined,
         q.status ? eq(decisions.status, q.status) : undefined,
+        inVisibleMeeting(viewer, organizationId, sql`${decisions.meetingId}`),
         afterCreated(decisions.createdAt, decisions.id, q.cursor),
       ),
     )

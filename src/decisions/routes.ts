@@ -4,6 +4,7 @@ import { checkIfMatch, setEtag } from '../platform/etag.js';
 import { mutate } from '../platform/mutation.js';
 import { createdKey, listOf, page } from '../platform/pagination.js';
 import { errorResponses, Id } from '../platform/schemas.js';
+import { viewerOf } from '../access/viewer.js';
 import { getDecision, listDecisions, withStances } from './queries.js';
 import { Decision, DecisionListQuery, DecisionPatch, NewDecision } from './schemas.js';
 import { recordDecision, updateDecision } from './service.js';
@@ -29,11 +30,11 @@ export const decisionRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       operationId: 'listDecisions', tags, summary: 'List decisions',
       description:
-        'Lists decisions, oldest first, with their supporters and objections; `meetingId`, `initiativeId` and `status` narrow the list. A malformed filter or `cursor` is 400.',
+        'Lists decisions, oldest first, with their supporters and objections; `meetingId`, `initiativeId` and `status` narrow the list. Decisions of a meeting the caller may not see (visibility `participants`) are left out. A malformed filter or `cursor` is 400.',
       querystring: DecisionListQuery, response: { 200: listOf(Decision), ...errorResponses },
     },
   }, async (req, reply) => {
-    const rows = await listDecisions(app.db, req.auth.organizationId, req.query);
+    const rows = await listDecisions(app.db, req.auth.organizationId, viewerOf(req.auth), req.query);
     const result = page(req, reply, rows, req.query.limit, createdKey, (r) => r);
     return { data: await withStances(app.db, req.auth.organizationId, result.data), nextCursor: result.nextCursor };
   });

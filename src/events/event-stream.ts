@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { sql } from 'drizzle-orm';
+import { eventVisible, type Viewer } from '../access/viewer.js';
 import type { Db } from '../platform/database.js';
 import { readEvents, toApiEvent, typeFilter, type Position } from './queries.js';
 
@@ -36,6 +37,8 @@ export class EventStream {
     private res: ServerResponse,
     private position: Position,
     private types: string[] | undefined,
+    /** Whose eyes it reads with: events about confidential meetings only for `all` (SPEC §8). */
+    private viewer: Viewer,
     private onClose: () => void,
   ) {}
 
@@ -108,7 +111,7 @@ export class EventStream {
         this.again = false;
         for (;;) {
           const limit = this.batch;
-          const rows = await readEvents(this.db, this.organizationId, { after: this.position, types: this.types, limit });
+          const rows = await readEvents(this.db, this.organizationId, this.viewer, { after: this.position, types: this.types, limit });
           this.waited = false;
           for (const row of rows) {
             const event = toApiEvent(row);
@@ -132,12 +135,14 @@ export class EventStream {
   /**
    * Whether any event of ours lies beyond the position: committed but still held back behind an
    * older open transaction, or made visible just after our read. Either way, read again soon.
+   * Events the stream does not carry (other types, confidential ones) do not count.
    */
   private async heldBack(): Promise<boolean> {
     const types = typeFilter(this.types);
     const rows = await this.db.execute(sql`
       select 1 from events where organization_id = ${this.organizationId}
-        and (txid, seq) > (${this.position[0]}::bigint, ${this.position[1]}::bigint) ${types ? sql`and ${types}` : sql``} limit 1`);
+        and (txid, seq) > (${this.position[0]}::bigint, ${this.position[1]}::bigint) ${types ? sql`and ${types}` : sql``}
+        and ${eventVisible(this.viewer, sql.raw('events'))} limit 1`);
     return rows.length > 0;
   }
 }

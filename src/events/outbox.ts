@@ -47,7 +47,8 @@ export function eventToAppend(
 /**
  * What must happen in an event's transaction besides appending it (the webhook fan-out): a
  * data-modifying statement over the appended rows, named by `appended` (columns id,
- * organization_id, type, occurred_at, data). It runs inside the statement that appends the events,
+ * organization_id, type, occurred_at, data, confidential_meeting_id: the confidential meeting,
+ * of visibility `participants`, the event is about, or null; SPEC §8). It runs inside the statement that appends the events,
  * so it commits or rolls back with them and costs no round trip of its own. Features register
  * theirs when the process is composed (app.ts, worker.ts): the event log knows none of them.
  */
@@ -58,6 +59,24 @@ const subscribers: EventSubscriber[] = [];
 export function registerEventSubscriber(subscriber: EventSubscriber) {
   if (!subscribers.includes(subscriber)) subscribers.push(subscriber);
 }
+
+const UUID_TEXT = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
+/**
+ * The confidential meeting (visibility `participants`, SPEC §8) an event row `e` being appended is
+ * about, or null: the meeting its data names as `meeting.id` or as a `meetingId` anywhere in it
+ * (agenda items, materials, decisions, issues, minutes, reminders…). A meeting the event names
+ * that is already gone counts when the payload itself says it was confidential.
+ */
+const confidentialMeetingOf = sql`coalesce(
+  (select m.id from meetings m
+   where m.organization_id = e.organization_id and m.visibility = 'participants'
+     and m.id in (
+       select c::uuid from jsonb_array_elements_text(jsonb_path_query_array(e.data, 'strict $.**.meetingId') || jsonb_build_array(e.data->'meeting'->'id')) c
+       where c ~ ${sql.raw(`'${UUID_TEXT}'`)})
+   limit 1),
+  case when e.data->'meeting'->>'visibility' = 'participants' and e.data->'meeting'->>'id' ~ ${sql.raw(`'${UUID_TEXT}'`)}
+    then (e.data->'meeting'->>'id')::uuid end)`;
 
 /**
  * The common table expressions (for a top-level WITH, where data-modifying ones must sit) that
@@ -74,12 +93,12 @@ export function appendEventsCtes(events: EventToAppend[]): SQL {
   );
   const ctes = [
     sql`appended_events as (
-      insert into events (id, organization_id, type, occurred_at, data, actor_key_id, actor_person_id)
-      select id, organization_id, type, occurred_at, data, actor_key_id, actor_person_id
+      insert into events (id, organization_id, type, occurred_at, data, actor_key_id, actor_person_id, confidential_meeting_id)
+      select e.id, e.organization_id, e.type, e.occurred_at, e.data, e.actor_key_id, e.actor_person_id, ${confidentialMeetingOf}
       from jsonb_to_recordset(${`[${rows.join(',')}]`}::jsonb)
         as e(ord int, id uuid, organization_id uuid, type text, occurred_at timestamptz, data jsonb, actor_key_id uuid, actor_person_id uuid)
       order by ord
-      returning id, organization_id, type, occurred_at, data)`,
+      returning id, organization_id, type, occurred_at, data, confidential_meeting_id)`,
   ];
   subscribers.forEach((subscriber, i) => ctes.push(sql`${sql.raw(`event_subscriber_${i}`)} as (${subscriber(sql.raw('appended_events'))})`));
   return sql.join(ctes, sql`, `);

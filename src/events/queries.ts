@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../platform/database.js';
 import { BadRequest, NotFound } from '../platform/errors.js';
 import { decodeCursor } from '../platform/pagination.js';
+import { ALL, eventVisible, type Viewer } from '../access/viewer.js';
 
 export interface EventRow {
   id: string;
@@ -38,8 +39,10 @@ export function typeFilter(types: string[] | undefined): SQL | undefined {
 export type Position = [txid: string, seq: string];
 
 /** The position of an event in the log, for `after=<eventId>` and SSE `Last-Event-ID`. */
-export async function eventPosition(db: DbOrTx, organizationId: string, eventId: string): Promise<Position> {
-  const rows = (await db.execute(sql`select txid::text, seq::text from events where organization_id = ${organizationId} and id = ${eventId}`)) as unknown as {
+export async function eventPosition(db: DbOrTx, organizationId: string, eventId: string, viewer: Viewer = ALL): Promise<Position> {
+  const rows = (await db.execute(
+    sql`select txid::text, seq::text from events where organization_id = ${organizationId} and id = ${eventId} and ${eventVisible(viewer, sql.raw('events'))}`,
+  )) as unknown as {
     txid: string;
     seq: string;
   }[];
@@ -47,9 +50,12 @@ export async function eventPosition(db: DbOrTx, organizationId: string, eventId:
   return [rows[0].txid, rows[0].seq];
 }
 
-/** The position of an event the client names (at `path`); naming none of this organisation's events is 400. */
-export async function positionNamedBy(db: DbOrTx, organizationId: string, eventId: string, path: string, detail: string): Promise<Position> {
-  return eventPosition(db, organizationId, eventId).catch((err: unknown) => {
+/**
+ * The position of an event the client names (at `path`); naming none of this organisation's events
+ * is 400, as is naming one the viewer may not see (an event about a confidential meeting, SPEC §8).
+ */
+export async function positionNamedBy(db: DbOrTx, organizationId: string, eventId: string, path: string, detail: string, viewer: Viewer = ALL): Promise<Position> {
+  return eventPosition(db, organizationId, eventId, viewer).catch((err: unknown) => {
     if (err instanceof NotFound) throw new BadRequest(detail, [{ path, message: 'unknown event' }]);
     throw err;
   });
@@ -65,11 +71,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export const eventCursorKey = (row: EventRow) => [row.id];
 
-export async function positionAfterCursor(db: DbOrTx, organizationId: string, cursor: string): Promise<Position> {
+export async function positionAfterCursor(db: DbOrTx, organizationId: string, cursor: string, viewer: Viewer = ALL): Promise<Position> {
   const [eventId] = decodeCursor(cursor, 1)!;
   const detail = 'The cursor is not valid here; pass `nextCursor` from a previous page of this organisation unchanged.';
   if (typeof eventId !== 'string' || !UUID.test(eventId)) throw new BadRequest(detail, [{ path: 'querystring.cursor', message: 'invalid cursor' }]);
-  return positionNamedBy(db, organizationId, eventId, 'querystring.cursor', detail);
+  return positionNamedBy(db, organizationId, eventId, 'querystring.cursor', detail, viewer);
 }
 
 /**
@@ -92,14 +98,16 @@ export const visibilityHorizon = sql`(
 /**
  * Events in log order after a position. Only rows whose writing transaction is older than every
  * transaction still in flight are returned (see db/schema/platform.ts), so a reader that follows
- * positions never skips an event that commits later.
+ * positions never skips an event that commits later; and only those the viewer may see (events
+ * about a confidential meeting it does not see are left out, SPEC §8).
  */
 export async function readEvents(
   db: DbOrTx,
   organizationId: string,
+  viewer: Viewer,
   q: { after?: Position | null; types?: string[]; from?: string; to?: string; limit: number },
 ): Promise<EventRow[]> {
-  const conds: SQL[] = [sql`organization_id = ${organizationId}`, sql`txid < ${visibilityHorizon}`];
+  const conds: SQL[] = [sql`organization_id = ${organizationId}`, sql`txid < ${visibilityHorizon}`, eventVisible(viewer, sql.raw('events'))];
   if (q.after) conds.push(sql`(txid, seq) > (${q.after[0]}::bigint, ${q.after[1]}::bigint)`);
   const tf = typeFilter(q.types);
   if (tf) conds.push(tf);
@@ -112,9 +120,11 @@ export async function readEvents(
     order by events.txid, events.seq limit ${q.limit}`)) as unknown as EventRow[];
 }
 
-export async function findEvent(db: DbOrTx, organizationId: string, id: string) {
+/** One event; 404 when it is unknown or the viewer may not see it. */
+export async function findEvent(db: DbOrTx, organizationId: string, id: string, viewer: Viewer) {
   const rows = (await db.execute(
-    sql`select id, type, occurred_at, data, actor_key_id, actor_person_id, txid::text, seq::text from events where organization_id = ${organizationId} and id = ${id}`,
+    sql`select id, type, occurred_at, data, actor_key_id, actor_person_id, txid::text, seq::text from events
+      where organization_id = ${organizationId} and id = ${id} and ${eventVisible(viewer, sql.raw('events'))}`,
   )) as unknown as EventRow[];
   if (!rows[0]) throw new NotFound('Event');
   return rows[0];

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { sql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import type { FastifyInstance } from 'fastify';
+import type { Viewer } from '../access/viewer.js';
 import type { Db } from '../platform/database.js';
 import { HttpProblem } from '../platform/errors.js';
 import { listenFor } from '../platform/wake-ups.js';
@@ -73,7 +74,7 @@ export class EventHub {
     }
   }
 
-  open(organizationId: string, lease: string, res: ServerResponse, position: Position, types: string[] | undefined) {
+  open(organizationId: string, lease: string, res: ServerResponse, position: Position, types: string[] | undefined, viewer: Viewer) {
     this.heartbeat ??= setInterval(() => {
       this.each((s) => s.heartbeat());
       this.leases.renew();
@@ -84,7 +85,7 @@ export class EventHub {
     }
     const set = this.byOrg.get(organizationId) ?? new Set();
     this.byOrg.set(organizationId, set);
-    const stream = new EventStream(this.db, organizationId, res, position, types, () => {
+    const stream = new EventStream(this.db, organizationId, res, position, types, viewer, () => {
       set.delete(stream);
       if (set.size === 0 && this.byOrg.get(organizationId) === set) this.byOrg.delete(organizationId);
       this.leases.release(lease);

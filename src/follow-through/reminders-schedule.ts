@@ -4,6 +4,7 @@ import { BadRequest } from '../platform/errors.js';
 import { decodeCursor } from '../platform/pagination.js';
 import type { FiringRule, PlannedFiring, ReminderFilter } from '../platform/scheduler-types.js';
 import type { Recipient } from './recipients.js';
+import { inVisibleMeeting, meetingVisible, type Viewer } from '../access/viewer.js';
 import { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, type Reminder, type ReminderListQuery, type ReminderStatus } from './reminders-schemas.js';
 
 const DAY_MS = 86_400_000;
@@ -58,6 +59,20 @@ function subjectFilter(organizationId: string, f: ReminderFilter): SQL[] {
   return out;
 }
 
+/**
+ * The condition that the subject (`subjectType`, `subjectId`) is a meeting the viewer may not
+ * see, or an issue raised in one (SPEC §8); null for a viewer who sees all. A subject that no
+ * longer exists is not hidden (it shows nothing of a meeting).
+ */
+function hiddenSubject(viewer: Viewer, organizationId: string, subjectType: SQL, subjectId: SQL): SQL | null {
+  if (viewer.kind === 'all') return null;
+  const org = sql`${organizationId}::uuid`;
+  return sql`((${subjectType} = 'meeting' and exists (select 1 from meetings m where m.organization_id = ${org} and m.id = ${subjectId}
+        and not ${meetingVisible(viewer, sql.raw('m'))}))
+    or (${subjectType} = 'issue' and exists (select 1 from issues i where i.organization_id = ${org} and i.id = ${subjectId}
+        and not ${inVisibleMeeting(viewer, org, sql.raw('i.meeting_id'))})))`;
+}
+
 const fromRow = (r: FiringRow): ReminderItem => {
   const fireAt = new Date(r.moment).toISOString();
   return {
@@ -94,11 +109,12 @@ const fromPlanned = (p: PlannedFiring): ReminderItem => {
  * window looked at (see below), whatever the page.
  */
 export async function listReminders(
-  db: Db, organizationId: string, rules: FiringRule[], q: ReminderListQuery, window: ReminderWindow,
+  db: Db, organizationId: string, viewer: Viewer, rules: FiringRule[], q: ReminderListQuery, window: ReminderWindow,
 ): Promise<ReminderItem[]> {
   const after = cursorKey(q.cursor);
   const statuses = new Set<ReminderStatus>(q.status?.length ? q.status : ['planned', 'fired', 'skipped']);
   const filter: ReminderFilter = { meetingId: q.meetingId, issueId: q.issueId, initiativeId: q.initiativeId };
+  const hidden = hiddenSubject(viewer, organizationId, sql.raw('f.subject_type'), sql.raw('f.subject_id'));
   const keyset = after ? sql`and (f.moment, f.rule collate "C", f.subject_id) > (${after[0]}::timestamptz, ${after[1]} collate "C", ${after[2]}::uuid)` : sql``;
   const recorded = (await db.execute(sql`
     select f.rule, f.subject_type as "subjectType", f.subject_id as "subjectId", f.moment, f.status, f.reason, f.event_id as "eventId",
@@ -107,6 +123,7 @@ export async function listReminders(
     where f.organization_id = ${organizationId}::uuid and f.moment >= ${window.from.toISOString()}::timestamptz and f.moment < ${window.to.toISOString()}::timestamptz
       and f.status = any(${`{${[...statuses].join(',')}}`}::text[]) ${keyset}
       ${sql.join(subjectFilter(organizationId, filter).map((c) => sql` and ${c}`))}
+      ${hidden ? sql`and not ${hidden}` : sql``}
     order by f.moment, f.rule collate "C", f.subject_id
     limit ${q.limit + 1}`)) as unknown as FiringRow[];
   const items = recorded.map(fromRow);
@@ -121,7 +138,7 @@ export async function listReminders(
   for (let span = FIRST_SPAN_MS; ; span *= 4) {
     const to = new Date(Math.min(window.to.getTime(), from.getTime() + span));
     const whole = to.getTime() === window.to.getTime();
-    const page = await plannedPage(db, organizationId, rules, filter, statuses, after, { from, to });
+    const page = await plannedPage(db, organizationId, viewer, rules, filter, statuses, after, { from, to });
     // Recorded firings past the stretch are left for a wider one, so the two agree on where the page ends.
     const recordedHere = whole ? items : items.filter((i) => Date.parse(i.fireAt) < to.getTime());
     const seen = new Set(recordedHere.map((i) => i.key.join('/')));
@@ -138,7 +155,7 @@ const FIRST_SPAN_MS = 3_600_000;
  * ones that were recorded (those show as recorded, whatever their status).
  */
 async function plannedPage(
-  db: Db, organizationId: string, rules: FiringRule[], filter: ReminderFilter, statuses: Set<ReminderStatus>, after: Key | null, window: ReminderWindow,
+  db: Db, organizationId: string, viewer: Viewer, rules: FiringRule[], filter: ReminderFilter, statuses: Set<ReminderStatus>, after: Key | null, window: ReminderWindow,
 ): Promise<ReminderItem[]> {
   const planned = (await Promise.all(rules.map((r) => r.planned(db, organizationId, window, filter))))
     .flat()
@@ -146,23 +163,36 @@ async function plannedPage(
     .filter((p) => (!filter.meetingId || (p.subjectType === 'meeting' && p.subjectId === filter.meetingId)) && (!filter.issueId || (p.subjectType === 'issue' && p.subjectId === filter.issueId)))
     .map(fromPlanned)
     .filter((p) => statuses.has(p.status) && (!after || compare(p.key, after) > 0));
-  const existing = planned.length === 0 ? new Set<string>() : await recordedKeys(db, organizationId, planned.map((p) => p.key));
+  // Whether each was recorded, and whether its subject is hidden from the viewer, in one query.
+  const { recorded: existing, hidden } = planned.length === 0 ? { recorded: new Set<string>(), hidden: new Set<string>() } : await recordedKeys(db, organizationId, viewer, planned);
   const unique = new Map<string, ReminderItem>();
   for (const p of planned) {
     const k = p.key.join('/');
-    if (!existing.has(k) && !unique.has(k)) unique.set(k, p);
+    if (!existing.has(k) && !hidden.has(`${p.subject.type}/${p.subject.id}`) && !unique.has(k)) unique.set(k, p);
   }
   return [...unique.values()];
 }
 
-/** Which of these (fireAt, rule, subject) keys have a row in scheduled_firings, in one query. */
-async function recordedKeys(db: Db, organizationId: string, keys: Key[]): Promise<Set<string>> {
-  const rows = (await db.execute(sql`
-    select f.moment, f.rule, f.subject_id as "subjectId"
-    from jsonb_to_recordset(${JSON.stringify(keys.map(([moment, rule, subject_id]) => ({ moment, rule, subject_id })))}::jsonb)
-      as k(moment timestamptz, rule text, subject_id uuid)
-    join scheduled_firings f on f.organization_id = ${organizationId}::uuid and f.rule = k.rule and f.subject_id = k.subject_id and f.moment = k.moment`)) as unknown as {
-    moment: string | Date; rule: string; subjectId: string;
-  }[];
-  return new Set(rows.map((r) => `${new Date(r.moment).toISOString()}/${r.rule}/${r.subjectId}`));
+/**
+ * Which of these (fireAt, rule, subject) keys have a row in scheduled_firings, and (for a viewer
+ * who does not see all) which subjects are hidden from the viewer (`type/id`), in one query.
+ */
+async function recordedKeys(db: Db, organizationId: string, viewer: Viewer, items: ReminderItem[]): Promise<{ recorded: Set<string>; hidden: Set<string> }> {
+  const keys = JSON.stringify(items.map(({ key: [moment, rule, subject_id], subject }) => ({ moment, rule, subject_id, subject_type: subject.type })));
+  const hidden = hiddenSubject(viewer, organizationId, sql.raw('k.subject_type'), sql.raw('k.subject_id'));
+  const rows = (await db.execute(
+    hidden
+      ? sql`
+    select k.moment, k.rule, k.subject_id as "subjectId", k.subject_type as "subjectType", f.subject_id is not null as recorded, ${hidden} as hidden
+    from jsonb_to_recordset(${keys}::jsonb) as k(moment timestamptz, rule text, subject_id uuid, subject_type text)
+    left join scheduled_firings f on f.organization_id = ${organizationId}::uuid and f.rule = k.rule and f.subject_id = k.subject_id and f.moment = k.moment`
+      : sql`
+    select f.moment, f.rule, f.subject_id as "subjectId", f.subject_type as "subjectType", true as recorded, false as hidden
+    from jsonb_to_recordset(${keys}::jsonb) as k(moment timestamptz, rule text, subject_id uuid, subject_type text)
+    join scheduled_firings f on f.organization_id = ${organizationId}::uuid and f.rule = k.rule and f.subject_id = k.subject_id and f.moment = k.moment`,
+  )) as unknown as { moment: string | Date; rule: string; subjectId: string; subjectType: string; recorded: boolean; hidden: boolean }[];
+  return {
+    recorded: new Set(rows.filter((r) => r.recorded).map((r) => `${new Date(r.moment).toISOString()}/${r.rule}/${r.subjectId}`)),
+    hidden: new Set(rows.filter((r) => r.hidden).map((r) => `${r.subjectType}/${r.subjectId}`)),
+  };
 }

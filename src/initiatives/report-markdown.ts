@@ -22,7 +22,8 @@ function table(headers: string[], rows: Cell[][]): string {
 
 function section(title: string, total: number, shown: number, body: () => string): string {
   const more = total > shown ? ` (showing ${shown} of ${total})` : '';
-  return `## ${title}${more}\n\n${total === 0 ? '_None._' : body()}\n`;
+  // A section can count what it does not show: the lines of confidential meetings (SPEC §8).
+  return `## ${title}${more}\n\n${total === 0 ? '_None._' : shown === 0 ? '_None shown._' : body()}\n`;
 }
 
 const meetingTable = (ms: ReportMeeting[]) =>

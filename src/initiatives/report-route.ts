@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { BadRequest, HttpProblem } from '../platform/errors.js';
 import { errorResponses, Id } from '../platform/schemas.js';
 import { PeriodBound, periodBound } from '../reports/schemas.js';
+import { viewerOf } from '../access/viewer.js';
 import { initiativeReport } from './report.js';
 import { reportMarkdown } from './report-markdown.js';
 import { InitiativeReport } from './report-schemas.js';
@@ -42,7 +43,7 @@ export const reportRoute: FastifyPluginAsyncZod = async (app) => {
       operationId: 'getInitiativeReport', tags: ['Initiatives'],
       summary: "The leader's report: goals, meetings, decisions, issues, departments needing attention, next steps",
       description:
-        'Send `Accept: text/markdown` for the same report as a Markdown page (headings and tables) a leader can read by mail. `from`/`to` (a timestamp or a date, 00:00 UTC) bound the period; without `from` it runs from the beginning, without `to` until now. Refuses a `to` that is not after `from` (400) and an `Accept` that takes neither JSON nor Markdown (406); an unknown initiative is 404.',
+        'Send `Accept: text/markdown` for the same report as a Markdown page (headings and tables) a leader can read by mail. `from`/`to` (a timestamp or a date, 00:00 UTC) bound the period; without `from` it runs from the beginning, without `to` until now. A meeting the caller may not see (visibility `participants`) counts in `counts` and the departments\' figures but is not listed, nor are its decisions and the issues raised in it. Refuses a `to` that is not after `from` (400) and an `Accept` that takes neither JSON nor Markdown (406); an unknown initiative is 404.',
       params: z.object({ initiativeId: Id }),
       querystring: z.object({ from: PeriodBound.optional(), to: PeriodBound.optional() }),
       response: {
@@ -62,7 +63,7 @@ export const reportRoute: FastifyPluginAsyncZod = async (app) => {
     const from = req.query.from ? periodBound(req.query.from) : null;
     const to = req.query.to ? periodBound(req.query.to) : new Date();
     if (from && !(from < to)) throw new BadRequest('`to` must be after `from`.', [{ path: 'querystring.to', message: 'must be after from' }]);
-    const report = await initiativeReport(app.db, req.auth.organizationId, req.params.initiativeId, { from, to });
+    const report = await initiativeReport(app.db, req.auth.organizationId, req.params.initiativeId, { from, to }, viewerOf(req.auth));
     reply.header('vary', 'Accept');
     if (type === MARKDOWN) {
       // Sent as text: the JSON serializer of the route's schema would quote it.

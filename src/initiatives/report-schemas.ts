@@ -71,7 +71,7 @@ export const InitiativeReport = z
         issuesOpen: z.number().int(),
         issuesResolved: z.number().int(),
       })
-      .describe('Full counts of each list above (the lists are capped at 100 entries, `coming` at 20).'),
+      .describe('Full counts of each list above (the lists are capped at 100 entries, `coming` at 20). They include what the lists leave out for the caller: the meetings of visibility `participants` it may not see, their decisions and the issues raised in them.'),
     departmentsNeedingAttention: z
       .array(
         z.object({

@@ -1,10 +1,11 @@
-import { and, eq, gte, inArray, isNotNull, isNull, lt, notInArray, or, type SQL } from 'drizzle-orm';
+import { and, eq, gte, inArray, isNotNull, isNull, lt, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import { tenantFinder } from '../platform/finders.js';
 import { issues } from '../../db/schema/index.js';
 import type { DbOrTx } from '../platform/database.js';
 import { NotFound } from '../platform/errors.js';
 import { afterCreated } from '../platform/pagination.js';
 import { iso } from '../platform/schemas.js';
+import { inVisibleMeeting, type Viewer } from '../access/viewer.js';
 import type { ApiIssue, IssueListQuery, IssueStatus } from './schemas.js';
 
 export type IssueRow = typeof issues.$inferSelect;
@@ -50,7 +51,8 @@ function overdueFilter(overdue: boolean | undefined): SQL | undefined {
   return overdue ? isOver : or(notInArray(issues.status, unresolvedStatuses), isNull(issues.dueAt), gte(issues.dueAt, now));
 }
 
-export async function listIssues(db: DbOrTx, organizationId: string, q: IssueListQuery): Promise<IssueRow[]> {
+/** The page of issues after the cursor, without those raised in meetings `viewer` may not see (SPEC §8). */
+export async function listIssues(db: DbOrTx, organizationId: string, viewer: Viewer, q: IssueListQuery): Promise<IssueRow[]> {
   return db
     .select()
     .from(issues)
@@ -64,6 +66,7 @@ export async function listIssues(db: DbOrTx, organizationId: string, q: IssueLis
         q.meetingId ? eq(issues.meetingId, q.meetingId) : undefined,
         q.dueBefore ? lt(issues.dueAt, new Date(q.dueBefore)) : undefined,
         overdueFilter(q.overdue),
+        inVisibleMeeting(viewer, organizationId, sql`${issues.meetingId}`),
         afterCreated(issues.createdAt, issues.id, q.cursor),
       ),
     )

@@ -6,6 +6,7 @@ import { createdKey, listOf, page } from '../platform/pagination.js';
 import { errorResponses, Id } from '../platform/schemas.js';
 import { findMeeting } from '../meetings/queries.js';
 import { followUpRoutes } from './follow-up-routes.js';
+import { viewerOf } from '../access/viewer.js';
 import { findIssue, listIssues, toApiIssue } from './queries.js';
 import { Issue, IssueListQuery, IssuePatch, NewIssue, NewMeetingIssue } from './schemas.js';
 import { createIssue, updateIssue } from './service.js';
@@ -20,12 +21,12 @@ export const issueRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       operationId: 'listIssues', tags, summary: 'List issues (open questions, actions, risks)',
       description:
-        'Lists issues, oldest first, each with its derived `overdue` flag; one or several `status` values, `ownerId`, `departmentId`, `initiativeId`, `meetingId`, `overdue` and `dueBefore` narrow the list. A malformed filter or `cursor` is 400.',
+        'Lists issues, oldest first, each with its derived `overdue` flag; one or several `status` values, `ownerId`, `departmentId`, `initiativeId`, `meetingId`, `overdue` and `dueBefore` narrow the list. Issues raised in a meeting the caller may not see (visibility `participants`) are left out. A malformed filter or `cursor` is 400.',
       querystring: IssueListQuery,
       response: { 200: listOf(Issue), ...errorResponses },
     },
   }, async (req, reply) => {
-    const rows = await listIssues(app.db, req.auth.organizationId, req.query);
+    const rows = await listIssues(app.db, req.auth.organizationId, viewerOf(req.auth), req.query);
     const now = new Date();
     return page(req, reply, rows, req.query.limit, createdKey, (r) => toApiIssue(r, now));
   });

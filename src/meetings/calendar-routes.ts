@@ -7,6 +7,7 @@ import { errorResponses, Id, Timestamp } from '../platform/schemas.js';
 import { loadCalendarData, renderCalendar } from './calendar.js';
 import { personMeetings } from './list.js';
 import { findMeeting } from './queries.js';
+import { viewerOf } from '../access/viewer.js';
 
 const DAY = 24 * 3600 * 1000;
 const MAX_WINDOW_DAYS = 400;
@@ -44,7 +45,7 @@ export const calendarRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       operationId: 'getPersonCalendar', tags, summary: 'A person\'s meetings in a window as an iCalendar feed (METHOD:PUBLISH)',
       description:
-        'The meetings a person takes part in or organises, starting within a window, as one METHOD:PUBLISH feed (`text/calendar`, at most 1000 meetings). `from` defaults to 30 days ago, `to` to 210 days after `from` (180 days ahead). Refuses a window that does not end after it starts or spans more than 400 days (400); an unknown person is 404.',
+        'The meetings a person takes part in or organises, starting within a window, as one METHOD:PUBLISH feed (`text/calendar`, at most 1000 meetings); confidential meetings the caller may not see are left out. `from` defaults to 30 days ago, `to` to 210 days after `from` (180 days ahead). Refuses a window that does not end after it starts or spans more than 400 days (400); an unknown person is 404.',
       params: z.object({ personId: Id }),
       querystring: z.object({
         from: Timestamp.optional().describe('Default: 30 days ago.'),
@@ -60,7 +61,7 @@ export const calendarRoutes: FastifyPluginAsyncZod = async (app) => {
     if (to <= from || to.getTime() - from.getTime() > MAX_WINDOW_DAYS * DAY) {
       throw new BadRequest(`The window must end after it starts and span at most ${MAX_WINDOW_DAYS} days.`, [{ path: 'querystring.to', message: 'invalid window' }]);
     }
-    const rows = await personMeetings(app.db, org, req.params.personId, from, to, MAX_MEETINGS);
+    const rows = await personMeetings(app.db, org, viewerOf(req.auth), req.params.personId, from, to, MAX_MEETINGS);
     const text = renderCalendar(await loadCalendarData(app.db, org, rows), 'PUBLISH');
     return reply.type('text/calendar; charset=utf-8').serializer((x: unknown) => x as string).send(text);
   });

@@ -45,6 +45,7 @@ export async function materializeOccurrences(rec: ChangeRecorder, series: Series
         location: series.location,
         onlineUrl: series.onlineUrl,
         organizerId: series.organizerId,
+        visibility: series.visibility,
         materialsDueAt: new Date(at.getTime() - lead),
         recurrence: series.recurrence,
         originalStartsAt: at,
@@ -101,6 +102,7 @@ export async function createMeeting(rec: ChangeRecorder, input: CreateMeetingInp
     organizerId: input.organizerId ?? null,
     initiativeId: input.initiativeId ?? null,
     timeZone: input.timeZone,
+    visibility: input.visibility ?? 'organization',
   };
   let first: MeetingRow;
   if (input.recurrence) {

@@ -163,6 +163,8 @@ export async function createFollowUp(rec: ChangeRecorder, meetingId: string, inp
     organizerId: input.organizerId !== undefined ? input.organizerId : source.organizerId,
     initiativeId: input.initiativeId !== undefined ? input.initiativeId : source.initiativeId,
     materialsDueAt: input.materialsDueAt,
+    // A follow-up of a confidential meeting is as confidential as the meeting it follows (SPEC §8).
+    visibility: input.visibility ?? (source.visibility as CreateMeetingInput['visibility']),
     participants,
     agendaItems: input.agendaItems,
     followUpOfId: source.id,

@@ -10,7 +10,7 @@ const meetingFields = sql`
   'id', meetings.id, 'initiativeId', meetings.initiative_id, 'seriesId', meetings.series_id, 'followUpOfId', meetings.follow_up_of_id,
   'title', meetings.title, 'objective', meetings.objective, 'startsAt', ${iso('starts_at')}, 'endsAt', ${iso('ends_at')},
   'timeZone', meetings.time_zone, 'location', meetings.location, 'onlineUrl', meetings.online_url, 'organizerId', meetings.organizer_id,
-  'status', meetings.status, 'materialsDueAt', ${iso('materials_due_at')}, 'sequence', meetings.sequence, 'recurrence', meetings.recurrence,
+  'status', meetings.status, 'visibility', meetings.visibility, 'materialsDueAt', ${iso('materials_due_at')}, 'sequence', meetings.sequence, 'recurrence', meetings.recurrence,
   'originalStartsAt', ${iso('original_starts_at')}, 'invitationsSentAt', ${iso('invitations_sent_at')}, 'startedAt', ${iso('started_at')},
   'endedAt', ${iso('ended_at')}, 'cancelledAt', ${iso('cancelled_at')}, 'cancelReason', meetings.cancel_reason,
   'createdAt', ${iso('created_at')}, 'updatedAt', ${iso('updated_at')}, 'version', meetings.version`;

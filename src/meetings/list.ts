@@ -8,6 +8,7 @@ import { RenderCache } from '../platform/render-cache.js';
 import { compactJson } from '../platform/json-text.js';
 import { preparedPerHandle } from '../platform/finders.js';
 import { rawStatement } from '../platform/raw-statement.js';
+import { meetingVisible, type Viewer } from '../access/viewer.js';
 
 export interface MeetingListQuery {
   limit: number;
@@ -50,10 +51,11 @@ const p = (name: string) => sql.placeholder(name);
  * PostgreSQL spends on a page), and `(startsAt, id) > cursor` is the keyset, served with the
  * window by meetings_org_starts_idx.
  */
-function conditions(present: Set<Filter>) {
+function conditions(present: Set<Filter>, viewer: Viewer['kind']) {
   const has = (f: Filter) => present.has(f);
   return and(
     eq(meetings.organizationId, p('org')),
+    visibleTo(viewer),
     has('from') ? gte(meetings.startsAt, p('from')) : undefined,
     has('to') ? lt(meetings.startsAt, p('to')) : undefined,
     has('status') ? eq(meetings.status, p('status')) : undefined,
@@ -63,6 +65,16 @@ function conditions(present: Set<Filter>) {
     has('departmentId') ? withDepartment(p('org'), p('departmentId')) : undefined,
     has('cursor') ? sql`(${meetings.startsAt}, ${meetings.id}) > (${p('cursorAt')}::timestamptz, ${p('cursorId')}::uuid)` : undefined,
   );
+}
+
+/**
+ * The viewer's visibility condition (SPEC §8) over a placeholder for the person, so that one
+ * prepared statement per kind of viewer serves every person.
+ */
+function visibleTo(kind: Viewer['kind']): SQL | undefined {
+  if (kind === 'all') return undefined;
+  const viewer: Viewer = kind === 'person' ? { kind, personId: p('viewerPersonId') as unknown as string } : { kind };
+  return meetingVisible(viewer, sql.raw('meetings'));
 }
 
 const pageKeys = {
@@ -78,8 +90,8 @@ interface PageKeys {
   agenda_minutes: number;
 }
 
-function buildStatements(db: Database['db'], present: Set<Filter>) {
-  const where = conditions(present);
+function buildStatements(db: Database['db'], present: Set<Filter>, viewer: Viewer['kind']) {
+  const where = conditions(present, viewer);
   const inOrder = [asc(meetings.startsAt), asc(meetings.id)];
   return {
     keys: rawStatement<PageKeys>(db, db.select(pageKeys).from(meetings).where(where).orderBy(...inOrder).limit(p('limit'))),
@@ -112,13 +124,13 @@ function cursorValues(cursor: string | undefined) {
  * (see RenderCache), and rendered by PostgreSQL otherwise, in a second statement over the same
  * conditions whose rows then make the page.
  */
-export async function listMeetings(db: Database['db'], organizationId: string, q: MeetingListQuery): Promise<ListedMeeting[]> {
+export async function listMeetings(db: Database['db'], organizationId: string, viewer: Viewer, q: MeetingListQuery): Promise<ListedMeeting[]> {
   const present = new Set(filters.filter((f) => q[f] !== undefined));
-  const name = filters.map((f) => (present.has(f) ? '1' : '0')).join('');
+  const name = `${viewer.kind}:${filters.map((f) => (present.has(f) ? '1' : '0')).join('')}`;
   const statements = statementsPerHandle(db);
   let prepared = statements.get(name);
-  if (!prepared) statements.set(name, (prepared = buildStatements(db, present)));
-  const params = { ...q, ...cursorValues(q.cursor), org: organizationId, limit: q.limit + 1 };
+  if (!prepared) statements.set(name, (prepared = buildStatements(db, present, viewer.kind)));
+  const params = { ...q, ...cursorValues(q.cursor), org: organizationId, limit: q.limit + 1, viewerPersonId: viewer.kind === 'person' ? viewer.personId : undefined };
 
   const cache = rowCaches(db);
   const page = await prepared.keys(params);
@@ -134,8 +146,11 @@ export async function listMeetings(db: Database['db'], organizationId: string, q
   });
 }
 
-/** A person's meetings in a window (as participant or organiser), at most `limit`. */
-export async function personMeetings(db: DbOrTx, organizationId: string, personId: string, from: Date, to: Date, limit: number): Promise<MeetingRow[]> {
+/**
+ * A person's meetings in a window (as participant or organiser), at most `limit`; those the
+ * viewer may not see (SPEC §8) are left out.
+ */
+export async function personMeetings(db: DbOrTx, organizationId: string, viewer: Viewer, personId: string, from: Date, to: Date, limit: number): Promise<MeetingRow[]> {
   return db
     .select()
     .from(meetings)
@@ -145,6 +160,7 @@ export async function personMeetings(db: DbOrTx, organizationId: string, personI
         gte(meetings.startsAt, from),
         lt(meetings.startsAt, to),
         or(withParticipant(organizationId, personId), eq(meetings.organizerId, personId)),
+        meetingVisible(viewer, sql.raw('meetings')),
       ),
     )
     .orderBy(asc(meetings.startsAt), asc(meetings.id))

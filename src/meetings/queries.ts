@@ -31,6 +31,7 @@ export function toApiMeeting(r: MeetingRow, agendaMinutes = 0): ApiMeeting {
     onlineUrl: r.onlineUrl,
     organizerId: r.organizerId,
     status: r.status as ApiMeeting['status'],
+    visibility: r.visibility as ApiMeeting['visibility'],
     materialsDueAt: iso(r.materialsDueAt)!,
     sequence: r.sequence,
     recurrence: r.recurrence,

@@ -15,6 +15,7 @@ import { updateMeeting } from './update.js';
 import { CancelMeeting, Meeting, MeetingDetail, MeetingPatch, MeetingStatus, NewMeeting } from './schemas.js';
 import { participantRoutes } from './participant-routes.js';
 import { calendarRoutes } from './calendar-routes.js';
+import { viewerOf } from '../access/viewer.js';
 
 const params = z.object({ meetingId: Id });
 const ifMatch = (req: Parameters<typeof checkIfMatch>[0]) => (v: number) => checkIfMatch(req, v);
@@ -27,7 +28,7 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       operationId: 'listMeetings', tags, summary: 'List meetings in start order',
       description:
-        'Lists meetings in start order, a page at a time; narrowed by start window (`from` inclusive, `to` exclusive), `status`, `initiativeId`, a participant, a participant\'s department or a series. A malformed filter or `cursor` is 400.',
+        'Lists meetings in start order, a page at a time; narrowed by start window (`from` inclusive, `to` exclusive), `status`, `initiativeId`, a participant, a participant\'s department or a series. Confidential meetings (visibility `participants`) the caller may not see are left out. A malformed filter or `cursor` is 400.',
       querystring: z.object({
         ...pageQuery,
         from: Timestamp.optional().describe('Meetings starting at or after this time.'),
@@ -41,7 +42,7 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: listOf(Meeting), ...errorResponses },
     },
   }, async (req, reply) => {
-    const rows = await listMeetings(app.db, req.auth.organizationId, req.query);
+    const rows = await listMeetings(app.db, req.auth.organizationId, viewerOf(req.auth), req.query);
     return sendJsonText(reply, pageText(req, reply, rows, req.query.limit, startKey));
   });
 

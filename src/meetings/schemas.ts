@@ -11,6 +11,14 @@ export const ParticipantRole = z.enum(participantRoles).meta({ id: 'ParticipantR
 export const rsvpResponses = ['needs_action', 'accepted', 'declined', 'tentative'] as const;
 export const RsvpResponse = z.enum(rsvpResponses).meta({ id: 'RsvpResponse' });
 
+export const meetingVisibilities = ['organization', 'participants'] as const;
+export const MeetingVisibility = z
+  .enum(meetingVisibilities)
+  .describe(
+    'Who may see the meeting (SPEC §8). `organization` (the default): everyone in the organisation. `participants`: a confidential meeting; it and everything in it (agenda, materials, minutes, decisions, feedback, issues raised in it, calendar entries, search hits) exist only for its organizer\'s and participants\' person-bound keys and for integration keys with scope `confidential`; for others it is absent from every list, search, feed and report detail (aggregate counts only).',
+  )
+  .meta({ id: 'MeetingVisibility' });
+
 const httpUrl = z
   .url({ protocol: /^https?$/ })
   .max(2000)
@@ -40,6 +48,7 @@ const meetingFields = {
   organizerId: Id.nullable().optional(),
   initiativeId: Id.nullable().optional(),
   materialsDueAt: Timestamp.nullable().optional().describe('When pre-reads are due; defaults to 24 h before `startsAt`.'),
+  visibility: MeetingVisibility.optional().describe('Defaults to `organization`; `participants` makes the meeting confidential (SPEC §8). For a series, every occurrence gets it; a follow-up inherits it.'),
 };
 
 export const NewMeeting = z
@@ -97,6 +106,7 @@ export const meetingShape = {
   onlineUrl: z.string().nullable(),
   organizerId: Id.nullable(),
   status: MeetingStatus,
+  visibility: MeetingVisibility,
   materialsDueAt: Timestamp,
   sequence: z.number().int().describe('iCalendar SEQUENCE: raised whenever time, place or link change after invitations.'),
   recurrence: z.string().nullable(),

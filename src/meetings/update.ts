@@ -15,7 +15,7 @@ export type UpdateScope = 'occurrence' | 'series';
 const significant = ['startsAt', 'endsAt', 'timeZone', 'location', 'onlineUrl'] as const;
 /** Fields whose change reschedules the meeting: answers given for the old time no longer hold. */
 const rescheduling = ['startsAt', 'endsAt'] as const;
-const textFields = ['title', 'objective', 'location', 'onlineUrl', 'organizerId', 'initiativeId', 'timeZone'] as const;
+const textFields = ['title', 'objective', 'location', 'onlineUrl', 'organizerId', 'initiativeId', 'timeZone', 'visibility'] as const;
 
 /** The new values of one meeting under a patch; times of other occurrences move by the same amounts. */
 function applyPatch(m: MeetingRow, patch: MeetingPatch, startShift: number, newDuration: number | null, dueLead: number | null, moveRule: boolean) {

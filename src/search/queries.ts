@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../platform/database.js';
 import { decodeCursor } from '../platform/pagination.js';
 import { isoSql } from '../platform/json-text.js';
+import { inVisibleMeeting, meetingVisible, type Viewer } from '../access/viewer.js';
 import { searchSources, searchTypes, type SearchSource, type SearchType } from './documents.js';
 
 /**
@@ -107,6 +108,17 @@ function columns(b: Branch): SQL {
 }
 
 /**
+ * The condition that a row (alias `t`) of `type` belongs to a meeting the viewer sees (SPEC §8): a
+ * meeting is checked on itself, anything else through its meeting (an issue may have none). It is
+ * applied where the tier's match is, after the newest rows are read through the created-order
+ * index, so the prefix and the GIN branch keep their plans (`true` for a viewer who sees all).
+ */
+function visibleTo(viewer: Viewer, type: SearchType, organizationId: string): SQL {
+  if (type === 'meeting') return meetingVisible(viewer, sql.raw('t'));
+  return inVisibleMeeting(viewer, sql`${organizationId}::uuid`, sql.raw(searchSources[type].meetingId));
+}
+
+/**
  * One type and tier: its first `limit + 1` hits in rank order. Through the created-order index, the
  * organisation's newest rows (prefixFor) (after the cursor) are read and filtered (`name_f`); only when
  * they hold fewer than `limit + 1` hits is the GIN index asked for every match. The GIN branch
@@ -115,10 +127,10 @@ function columns(b: Branch): SQL {
  * instead (milliseconds per thousand rows for CJK text). `gate` keeps a tier-1 branch from running
  * at all when tier 2 already fills the page.
  */
-function branchCtes(name: string, b: Branch, s: SearchSource, organizationId: string, q: string, take: number, gate: SQL): SQL[] {
+function branchCtes(name: string, b: Branch, s: SearchSource, organizationId: string, q: string, take: number, gate: SQL, visible: SQL): SQL[] {
   const after = b.after!;
   const viaGin = (extraGate: SQL) => sql`select ${columns(b)} from ${sql.raw(s.table)} t
-      where ${gate} and ${extraGate} and (t.organization_id = ${organizationId}::uuid) is true and ${indexedMatch(s, q)} and ${b.tierMatch} and ${after}
+      where ${gate} and ${extraGate} and (t.organization_id = ${organizationId}::uuid) is true and ${indexedMatch(s, q)} and ${b.tierMatch} and ${after} and ${visible}
       order by t.created_at desc, t.id desc limit ${take}`;
   const fast = `${name}_f`;
   return [
@@ -126,7 +138,7 @@ function branchCtes(name: string, b: Branch, s: SearchSource, organizationId: st
         select t.* from ${sql.raw(s.table)} t
         where ${gate} and t.organization_id = ${organizationId}::uuid and ${after}
         order by t.created_at desc, t.id desc limit ${prefixFor(take)}) t
-      where ${b.tierMatch} order by t.created_at desc, t.id desc limit ${take})`,
+      where ${b.tierMatch} and ${visible} order by t.created_at desc, t.id desc limit ${take})`,
     sql`${sql.raw(name)} as (select * from ${sql.raw(fast)} where (select count(*) from ${sql.raw(fast)}) >= ${take}
       union all (${viaGin(sql`(select count(*) from ${sql.raw(fast)}) < ${take}`)}))`,
   ];
@@ -135,6 +147,7 @@ function branchCtes(name: string, b: Branch, s: SearchSource, organizationId: st
 export async function search(
   db: DbOrTx,
   organizationId: string,
+  viewer: Viewer,
   query: { q: string; types: SearchType[]; limit: number; cursor?: string },
 ): Promise<SearchRow[]> {
   const c = parseCursor(query.cursor);
@@ -149,7 +162,7 @@ export async function search(
       const b = branch(type, tier, q, c);
       if (!b.after) continue;
       const name = `${type}_${tier}`;
-      ctes.push(...branchCtes(name, b, searchSources[type], organizationId, q, take, gate));
+      ctes.push(...branchCtes(name, b, searchSources[type], organizationId, q, take, gate, visibleTo(viewer, type, organizationId)));
       tiers[tier].push(name);
     }
     if (tier === 2 && tiers[2].length) {

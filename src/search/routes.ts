@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { pageQuery, page } from '../platform/pagination.js';
 import { errorResponses, Id } from '../platform/schemas.js';
 import { searchTypes, snippetOf, type SearchType } from './documents.js';
+import { viewerOf } from '../access/viewer.js';
 import { cursorKey, search } from './queries.js';
 
 const SearchType = z.enum(searchTypes).meta({ id: 'SearchType' });
@@ -38,14 +39,14 @@ export const searchRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       operationId: 'search', tags: ['Search'], summary: 'Search meetings, decisions, issues and materials',
       description:
-        'Finds `q` (any language, case-insensitive substring) in meetings, decisions, issues and materials, or in the `types` given: title matches first, then newest, each hit with a one-line snippet and its meeting. Refuses an empty `q`, one longer than 200 characters and an unknown type (400).',
+        'Finds `q` (any language, case-insensitive substring) in meetings, decisions, issues and materials, or in the `types` given: title matches first, then newest, each hit with a one-line snippet and its meeting. Nothing of a meeting the caller may not see (visibility `participants`) is found. Refuses an empty `q`, one longer than 200 characters and an unknown type (400).',
       querystring: SearchQuery,
       response: { 200: z.object({ data: z.array(SearchHit), nextCursor: z.string().nullable() }), ...errorResponses },
     },
   }, async (req, reply) => {
     const { q, limit, cursor } = req.query;
     const types: SearchType[] = req.query.types ?? [...searchTypes];
-    const rows = await search(app.db, req.auth.organizationId, { q, types, limit, cursor });
+    const rows = await search(app.db, req.auth.organizationId, viewerOf(req.auth), { q, types, limit, cursor });
     return page(req, reply, rows, limit, cursorKey, (r) => ({
       type: r.type,
       id: r.id,

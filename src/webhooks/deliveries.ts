@@ -128,7 +128,8 @@ export async function retryDelivery(rec: ChangeRecorder, webhookId: string, id: 
 /**
  * Queues the endpoint's matching events again: by default those whose delivery failed or was
  * skipped; with `all`, every event in the window that the endpoint subscribes to, including ones
- * it never had a delivery for. One statement, capped at REPLAY_CAP.
+ * it never had a delivery for. Events about a confidential meeting only for an endpoint with
+ * `includeConfidential` (as the fan-out). One statement, capped at REPLAY_CAP.
  */
 export async function replayEvents(rec: ChangeRecorder, webhookId: string, input: Replay) {
   if (input.types) assertEventTypes(input.types, 'body.types');
@@ -145,7 +146,7 @@ export async function replayEvents(rec: ChangeRecorder, webhookId: string, input
       where e.organization_id = ${rec.organizationId} and e.occurred_at >= ${input.since}::timestamptz
         ${input.until ? sql`and e.occurred_at < ${input.until}::timestamptz` : sql``}
         ${subscribed ? sql`and ${subscribed}` : sql``} ${wanted ? sql`and ${wanted}` : sql``}
-        and e.type <> 'webhook.test' and ${statuses}
+        and e.type <> 'webhook.test' and ${statuses} ${w.includeConfidential ? sql`` : sql`and e.confidential_meeting_id is null`}
         and not (e.type in ('webhook.failing', 'webhook.disabled') and e.data->'webhook'->>'id' = ${webhookId}::text) ${input.all ? sql`` : sql`and d.id is not null`}
       order by e.txid, e.seq
       limit ${REPLAY_CAP + 1}

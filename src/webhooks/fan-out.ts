@@ -10,7 +10,8 @@ const targeted = sql.join([...TARGETED_EVENT_TYPES].map((t) => sql`${t}`), sql`,
  * its deliveries and a rolled-back one has none. An endpoint subscribes with `*`, the type itself
  * or a `prefix.*` above it (subscriptions.ts: patternsMatching). Disabled endpoints get a `skipped`
  * row that `replay` can recover. `webhook.test` is queued by the test route for its one endpoint;
- * `webhook.failing`/`webhook.disabled` skip the endpoint they are about.
+ * `webhook.failing`/`webhook.disabled` skip the endpoint they are about. An event about a confidential
+ * meeting (its `confidential_meeting_id`, SPEC §8) goes only to endpoints with `include_confidential`.
  */
 export const fanOutToWebhooks: EventSubscriber = (appended: SQL) => sql`
   insert into webhook_deliveries (organization_id, webhook_id, event_id, event_occurred_at, event_type, status, next_attempt_at)
@@ -20,4 +21,5 @@ export const fanOutToWebhooks: EventSubscriber = (appended: SQL) => sql`
   from ${appended} e join webhooks w on w.organization_id = e.organization_id
   where e.type <> 'webhook.test'
     and exists (select from unnest(w.event_types) p where p = '*' or p = e.type or (right(p, 2) = '.*' and starts_with(e.type, left(p, -1))))
-    and (e.type not in (${targeted}) or w.id::text is distinct from e.data->'webhook'->>'id')`;
+    and (e.type not in (${targeted}) or w.id::text is distinct from e.data->'webhook'->>'id')
+    and (e.confidential_meeting_id is null or w.include_confidential)`;

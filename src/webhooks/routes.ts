@@ -14,7 +14,7 @@ import { parseRetrySchedule } from './schedule.js';
 import { Delivery, DeliveryStatus, NewWebhook, Replay, ReplayResult, RotateSecret, Webhook, WebhookPatch, WebhookWithSecret } from './schemas.js';
 import { createWebhookAgent } from './send.js';
 import { parseAllowCidrs } from './ssrf.js';
-import { createWebhook, deleteWebhook, findWebhook, listWebhooks, rotateSecret, toApiWebhook, updateWebhook, webhookSummary } from './subscriptions.js';
+import { createWebhook, deleteWebhook, findWebhook, listWebhooks, mayIncludeConfidential, rotateSecret, toApiWebhook, updateWebhook, webhookSummary } from './subscriptions.js';
 import { newWorkerId } from './worker.js';
 
 const params = z.object({ webhookId: Id });
@@ -40,11 +40,11 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       operationId: 'createWebhook', tags, summary: 'Subscribe an endpoint (its secret is shown once)',
       description:
-        'Subscribes an `http(s)` endpoint to event types (exact names, `prefix.*` or `*`); its signing secret (`whsec_…`) is in this answer only. Refuses an unknown event type (400) and a URL that is not http(s), or whose host resolves to loopback, private, link-local, CGNAT, multicast or other special-purpose addresses outside the operator\'s allow-list (400). Needs scope `webhooks` (403).',
+        'Subscribes an `http(s)` endpoint to event types (exact names, `prefix.*` or `*`); its signing secret (`whsec_…`) is in this answer only. Refuses an unknown event type (400) and a URL that is not http(s), or whose host resolves to loopback, private, link-local, CGNAT, multicast or other special-purpose addresses outside the operator\'s allow-list (400). Needs scope `webhooks` (403). Events about confidential meetings are delivered only with `includeConfidential: true`, which needs scope `confidential` of a key acting as itself (403 otherwise, nothing written).',
       body: NewWebhook, response: { 201: WebhookWithSecret, ...errorResponses },
     },
   }, async (req, reply) => {
-    return mutate(req, reply, 201, (rec) => createWebhook(rec, req.body, allow), { secretBearing: true });
+    return mutate(req, reply, 201, (rec) => createWebhook(rec, req.body, allow, mayIncludeConfidential(req.auth)), { secretBearing: true });
   });
 
   app.get('/v1/webhooks', {
@@ -79,11 +79,11 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       operationId: 'updateWebhook', tags, summary: 'Update a webhook endpoint (enable, disable, change URL or event types)',
       description:
-        'Changes the URL, description, event types or `enabled`; re-enabling starts the five-day no-success clock afresh. Refuses what subscribing refuses (400) and a stale `If-Match` (412); an unknown endpoint is 404.',
+        'Changes the URL, description, event types, `enabled` or `includeConfidential`; re-enabling starts the five-day no-success clock afresh. Setting `includeConfidential` to true, or changing the URL of an endpoint that has it, needs scope `confidential` of a key acting as itself (403); turning it off skips its still-pending deliveries about confidential meetings. Refuses what subscribing refuses (400) and a stale `If-Match` (412); an unknown endpoint is 404.',
       params, body: WebhookPatch, response: { 200: Webhook, ...errorResponses },
     },
   }, async (req, reply) => {
-    return mutate(req, reply, 200, (rec) => updateWebhook(rec, req.params.webhookId, req.body, allow, (v) => checkIfMatch(req, v)));
+    return mutate(req, reply, 200, (rec) => updateWebhook(rec, req.params.webhookId, req.body, allow, (v) => checkIfMatch(req, v), mayIncludeConfidential(req.auth)));
   });
 
   app.delete('/v1/webhooks/:webhookId', {
@@ -190,7 +190,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       operationId: 'replayWebhookEvents', tags, summary: 'Send an endpoint the events of a time window again (failed and skipped ones, or all)',
       description:
-        'Queues the endpoint\'s events from `since` until `until` (default now) again: by default those whose delivery failed or was skipped, with `all` every event it subscribes to; at most 10,000 per call (`capped` says more remained). Refuses an unknown event type (400) and a disabled endpoint (409); an unknown endpoint is 404.',
+        'Queues the endpoint\'s events from `since` until `until` (default now) again: by default those whose delivery failed or was skipped, with `all` every event it subscribes to; at most 10,000 per call (`capped` says more remained); events about confidential meetings only for an endpoint with `includeConfidential`. Refuses an unknown event type (400) and a disabled endpoint (409); an unknown endpoint is 404.',
       params, body: Replay, response: { 202: ReplayResult, ...errorResponses },
     },
   }, async (req, reply) => mutate(req, reply, 202, (rec) => replayEvents(rec, req.params.webhookId, req.body)));

@@ -18,6 +18,12 @@ const webhookFields = {
   description: z.string().max(1000).nullable().optional(),
   eventTypes: z.array(eventTypePattern).min(1).max(100),
   enabled: z.boolean().optional(),
+  includeConfidential: z
+    .boolean()
+    .optional()
+    .describe(
+      'Also deliver events about confidential meetings (visibility `participants`, SPEC §8); default false. Setting it to true needs scope `confidential` of a key acting as itself (403 otherwise), as does changing the URL of an endpoint that has it.',
+    ),
 };
 
 export const NewWebhook = z.strictObject(webhookFields).meta({ id: 'NewWebhook' });
@@ -29,6 +35,7 @@ const webhookShape = {
   description: z.string().nullable(),
   eventTypes: z.array(z.string()),
   enabled: z.boolean(),
+  includeConfidential: z.boolean().describe('Whether events about confidential meetings are delivered to it.'),
   disabledReason: z.string().nullable().describe('Why the endpoint was disabled, when Liaison disabled it.'),
   previousSecretExpiresAt: Timestamp.nullable().describe('Until then the previous secret also signs every delivery.'),
   lastSuccessAt: Timestamp.nullable(),

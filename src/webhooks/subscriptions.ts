@@ -1,10 +1,11 @@
 import type net from 'node:net';
 import { tenantFinder } from '../platform/finders.js';
+import { scopeSatisfied } from '../platform/api-key-crypto.js';
 import { and, eq, sql } from 'drizzle-orm';
 import { webhookAttempts, webhookDeliveries, webhooks } from '../../db/schema/index.js';
 import type { ChangeRecorder } from '../platform/changes.js';
 import type { DbOrTx } from '../platform/database.js';
-import { BadRequest, NotFound } from '../platform/errors.js';
+import { BadRequest, Forbidden, NotFound } from '../platform/errors.js';
 import { afterCreated } from '../platform/pagination.js';
 import { iso } from '../platform/schemas.js';
 import { eventTypeNames } from '../events/catalogue.js';
@@ -21,6 +22,7 @@ export function toApiWebhook(r: WebhookRow) {
     description: r.description,
     eventTypes: r.eventTypes,
     enabled: r.enabled,
+    includeConfidential: r.includeConfidential,
     disabledReason: r.disabledReason,
     previousSecretExpiresAt: r.previousSecret && r.previousSecretExpiresAt && r.previousSecretExpiresAt > new Date() ? iso(r.previousSecretExpiresAt) : null,
     lastSuccessAt: iso(r.lastSuccessAt),
@@ -82,24 +84,46 @@ export async function listWebhooks(db: DbOrTx, organizationId: string, q: { limi
     .limit(q.limit + 1);
 }
 
-export async function createWebhook(rec: ChangeRecorder, input: NewWebhook, allow: net.BlockList) {
+/**
+ * Whether the calling key may have an endpoint receive events about confidential meetings (SPEC
+ * §8): scope `confidential` (or `admin`), acting as itself; a person, or a key on behalf of one,
+ * may not, as the endpoint would receive meetings that person does not see.
+ */
+export function mayIncludeConfidential(auth: { scopes: readonly string[]; personId: string | null }): boolean {
+  return auth.personId === null && scopeSatisfied(auth.scopes, 'confidential');
+}
+
+export async function createWebhook(rec: ChangeRecorder, input: NewWebhook, allow: net.BlockList, confidentialAllowed: boolean) {
+  if (input.includeConfidential && !confidentialAllowed) throw new Forbidden('confidential');
   assertEventTypes(input.eventTypes, 'body.eventTypes');
   const url = await acceptableWebhookUrl(input.url, allow);
   const secret = generateWebhookSecret();
   const [row] = await rec.tx
     .insert(webhooks)
-    .values({ organizationId: rec.organizationId, url, description: input.description ?? null, eventTypes: [...new Set(input.eventTypes)], enabled: input.enabled ?? true, secret })
+    .values({ organizationId: rec.organizationId, url, description: input.description ?? null, eventTypes: [...new Set(input.eventTypes)], enabled: input.enabled ?? true, includeConfidential: input.includeConfidential ?? false, secret })
     .returning();
   const api = toApiWebhook(row!);
   await rec.audit({ action: 'create', entityType: 'webhook', entityId: api.id, after: api });
   return { ...api, secret };
 }
 
-export async function updateWebhook(rec: ChangeRecorder, id: string, patch: WebhookPatch, allow: net.BlockList, checkVersion: (v: number) => void) {
+export async function updateWebhook(
+  rec: ChangeRecorder,
+  id: string,
+  patch: WebhookPatch,
+  allow: net.BlockList,
+  checkVersion: (v: number) => void,
+  confidentialAllowed: boolean,
+) {
+  if (patch.includeConfidential && !confidentialAllowed) throw new Forbidden('confidential');
   const current = await findWebhook(rec.tx, rec.organizationId, id, { forUpdate: true });
   checkVersion(current.version);
   if (patch.eventTypes) assertEventTypes(patch.eventTypes, 'body.eventTypes');
   const url = patch.url === undefined ? undefined : await acceptableWebhookUrl(patch.url, allow);
+  // Pointing an endpoint that receives confidential events elsewhere is as good as subscribing one.
+  if (current.includeConfidential && patch.includeConfidential !== false && url !== undefined && url !== current.url && !confidentialAllowed) {
+    throw new Forbidden('confidential');
+  }
   const reenabled = patch.enabled === true && !current.enabled;
   const [row] = await rec.tx
     .update(webhooks)
@@ -114,6 +138,14 @@ export async function updateWebhook(rec: ChangeRecorder, id: string, patch: Webh
     })
     .where(eq(webhooks.id, id))
     .returning();
+  if (current.includeConfidential && patch.includeConfidential === false) {
+    // What is still queued about confidential meetings is no longer the endpoint's to receive.
+    await rec.tx.execute(sql`
+      update ${webhookDeliveries} d set status = 'skipped', next_attempt_at = null, lease_until = null, leased_by = null, updated_at = now()
+      where d.organization_id = ${rec.organizationId} and d.webhook_id = ${id} and d.status = 'pending'
+        and exists (select 1 from events e where e.organization_id = d.organization_id and e.id = d.event_id
+          and e.occurred_at = d.event_occurred_at and e.confidential_meeting_id is not null)`);
+  }
   const after = toApiWebhook(row!);
   await rec.audit({ action: 'update', entityType: 'webhook', entityId: id, before: toApiWebhook(current), after });
   return after;
