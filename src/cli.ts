@@ -8,7 +8,7 @@ import { openRuntime } from './runtime.js';
 const usage = `Usage: liaison <command>
   migrate                                   apply database migrations
   org create <slug> [--name <name>]         create an organisation
-  key create --org <slug> --scopes read,write[,webhooks,admin] [--name <name>]
+  key create --org <slug> --scopes read,write[,webhooks,admin,act_as,confidential] [--name <name>]
                                             create an API key and print it (shown once)
   serve                                     run the API and/or worker (LIAISON_ROLE)
   help, --help, -h                          print this help

@@ -95,7 +95,7 @@ function judge(db: Db, req: FastifyRequest, rule: AccessRule, auth: AuthContext)
  * call it. A path naming something in a meeting the request may not see answers 404 (an
  * integration key with scope `confidential` sees every meeting, and costs no query here). Then a
  * request that acts as a person is judged by its route's rule (after validation, since
- * most rules read the path; `integration` before it); an integration key acting as itself passes
+ * most rules read the path; `integration` before the body is read); an integration key acting as itself passes
  * (its scopes were checked when it was authenticated).
  */
 export function registerAuthorization(app: FastifyInstance, db: Db) {
@@ -106,10 +106,11 @@ export function registerAuthorization(app: FastifyInstance, db: Db) {
       throw new Error(`${methods} ${route.url} declares no access rule: set config.access to one of ${Object.keys(ACCESS_RULES).join(', ')}`);
     }
   });
-  // A route closed to persons refuses before the request is validated: what it was sent is moot.
-  app.addHook('preValidation', (req, _reply, done) => {
+  // A route closed to persons refuses before the body is read: what it was sent is moot.
+  app.addHook('preParsing', (req, _reply, payload, done) => {
     const auth = req.auth;
-    done(auth && auth.personId !== null && req.routeOptions.config.access === 'integration' ? refusedBy('integration', auth) : undefined);
+    if (auth && auth.personId !== null && req.routeOptions.config.access === 'integration') return done(refusedBy('integration', auth));
+    done(null, payload);
   });
   app.addHook('preHandler', (req, _reply, done) => {
     const auth = req.auth;

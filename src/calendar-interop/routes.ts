@@ -19,9 +19,10 @@ const ifMatch = (req: Parameters<typeof checkIfMatch>[0]) => (v: number) => chec
 
 const mediaType = (req: FastifyRequest) => (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 
-/** Only iCalendar is read here; anything else is 415 before any work. */
-async function calendarOnly(req: FastifyRequest) {
+/** Only iCalendar is read here; anything else is 415 before the body is read (after the access rule). */
+async function calendarOnly(req: FastifyRequest, _reply: unknown, payload: unknown) {
   if (mediaType(req) !== CALENDAR) throw new HttpProblem(415, 'Send the iTIP message as text/calendar, as it arrived.');
+  return payload;
 }
 
 const itipErrors = {
@@ -40,7 +41,7 @@ export const calendarInteropRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.post('/v1/calendar/itip', {
     config: { access: 'integration' },
-    onRequest: calendarOnly,
+    preParsing: calendarOnly,
     schema: {
       operationId: 'receiveItipMessage', tags, summary: 'Take in an attendee\'s iTIP REPLY or COUNTER from their calendar client',
       description:
