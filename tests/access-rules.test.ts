@@ -68,6 +68,8 @@ t.test('what a person may do in a meeting: SPEC §8, rule by rule, refusals 403 
   t.equal(await api.count('materials'), materialsBefore, 'no material written');
   t.equal((await asMember.post(`/v1/materials/${shared.body.id}/acknowledgements`, { personId: member.id })).status, 201, 'acknowledging as itself');
   refused(t, await asMember.post(`/v1/materials/${shared.body.id}/acknowledgements`, { personId: chair.id }), 'self', 'acknowledging for another');
+  refused(t, await asMember.post(`${base}/feedback`, { personId: chair.id, rating: 1 }), 'self', 'giving feedback as another');
+  t.equal(await api.count('feedback'), 0, 'no feedback written');
 
   // Minutes: note taker, chair or organizer.
   const minutes = { summary: 'Agreed to share.', attendance: [], acknowledgements: [] };

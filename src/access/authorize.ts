@@ -1,3 +1,4 @@
+import { UUID_PATTERN as UUID } from '../platform/schemas.js';
 import { sql, type SQL } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Db } from '../platform/database.js';
@@ -52,7 +53,6 @@ async function hiddenFrom(db: Db, viewer: Viewer, organizationId: string, params
   return found!.body ? new UnknownReference('body.meetingId', 'meeting') : undefined;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Judges a person's request by its route's rule: undefined when it passes, a 403 naming the rule

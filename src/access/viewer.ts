@@ -11,12 +11,18 @@ import type { AuthContext } from '../platform/auth.js';
 export type Viewer = { kind: 'all' } | { kind: 'organization' } | { kind: 'person'; personId: string };
 
 export const ALL: Viewer = { kind: 'all' };
-const ORGANIZATION: Viewer = { kind: 'organization' };
+export const ORGANIZATION: Viewer = { kind: 'organization' };
 
 export function viewerOf(auth: Pick<AuthContext, 'personId' | 'scopes'>): Viewer {
   if (auth.personId !== null) return { kind: 'person', personId: auth.personId };
   return scopeSatisfied(auth.scopes, 'confidential') ? ALL : ORGANIZATION;
 }
+
+/**
+ * Whether the request may have confidential meetings' events sent to an endpoint or a stream
+ * (`includeConfidential`): only a key that sees every meeting, acting as itself.
+ */
+export const seesEveryMeeting = (auth: Pick<AuthContext, 'personId' | 'scopes'>): boolean => viewerOf(auth).kind === 'all';
 
 /**
  * The condition that the meeting row `m` (an alias of meetings, as raw SQL such as `m`) is

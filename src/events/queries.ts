@@ -1,3 +1,4 @@
+import { UUID_PATTERN as UUID } from '../platform/schemas.js';
 import { sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../platform/database.js';
 import { BadRequest, NotFound } from '../platform/errors.js';
@@ -61,7 +62,6 @@ export async function positionNamedBy(db: DbOrTx, organizationId: string, eventI
   });
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A page cursor names the last event returned, not its (txid, seq) position: both are counters

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { ALL, viewerOf, type Viewer } from '../access/viewer.js';
-import { scopeSatisfied } from '../platform/api-key-crypto.js';
+import { ALL, ORGANIZATION, seesEveryMeeting, viewerOf, type Viewer } from '../access/viewer.js';
 import { Forbidden, ServiceUnavailable } from '../platform/errors.js';
 import { listOf, page, pageQuery } from '../platform/pagination.js';
 import { errorResponses, Id, Timestamp } from '../platform/schemas.js';
@@ -71,9 +70,9 @@ export const eventRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   }, async (req, reply) => {
     const org = req.auth.organizationId;
-    if (req.query.includeConfidential && (req.auth.personId !== null || !scopeSatisfied(req.auth.scopes, 'confidential'))) throw new Forbidden('confidential');
+    if (req.query.includeConfidential && !seesEveryMeeting(req.auth)) throw new Forbidden('confidential');
     // Whoever the key is, a stream without includeConfidential carries no confidential meeting's events.
-    const viewer: Viewer = req.query.includeConfidential ? ALL : { kind: 'organization' };
+    const viewer: Viewer = req.query.includeConfidential ? ALL : ORGANIZATION;
     const lastId = req.headers['last-event-id'];
     const position = lastId
       ? await positionNamedBy(app.db, org, lastId, 'headers.last-event-id', 'Last-Event-ID names no event of this organisation (it may be older than the retention period).', viewer)

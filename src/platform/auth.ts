@@ -1,3 +1,4 @@
+import { UUID_PATTERN as UUID } from './schemas.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequest, Forbidden, HttpProblem, Unauthorized } from './errors.js';
 import { scopeSatisfied, type Scope } from './api-key-crypto.js';
@@ -66,7 +67,6 @@ function bearer(req: FastifyRequest): string | null {
 }
 
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HEADER_PATH = `headers.${ON_BEHALF_OF_HEADER}`;
 
 /** The person id a request names in `Liaison-On-Behalf-Of`: undefined without the header, null when malformed. */

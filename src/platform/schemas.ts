@@ -3,6 +3,9 @@ import { Problem } from './errors.js';
 
 // Shapes shared by every module's schemas.
 export const Id = z.uuid();
+
+/** A UUID in text, for ids read outside a schema (headers, cursors, query words). */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const Timestamp = z.iso.datetime({ offset: true }).describe('RFC 3339 timestamp');
 export const DateOnly = z.iso.date().describe('Calendar date, YYYY-MM-DD');
 export const Version = z.number().int().min(1).describe('Incremented on every change; also the ETag.');

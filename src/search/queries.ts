@@ -1,3 +1,4 @@
+import { UUID_PATTERN as UUID } from '../platform/schemas.js';
 import { sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../platform/database.js';
 import { decodeCursor } from '../platform/pagination.js';
@@ -43,7 +44,6 @@ const prefixFor = (take: number) => Math.max(400, 20 * take);
 
 type Cursor = { tier: number; createdAt: string; type: SearchType; id: string };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function parseCursor(cursor: string | undefined): Cursor | null {
   const c = decodeCursor(cursor, 4);

@@ -14,7 +14,8 @@ import { parseRetrySchedule } from './schedule.js';
 import { Delivery, DeliveryStatus, NewWebhook, Replay, ReplayResult, RotateSecret, Webhook, WebhookPatch, WebhookWithSecret } from './schemas.js';
 import { createWebhookAgent } from './send.js';
 import { parseAllowCidrs } from './ssrf.js';
-import { createWebhook, deleteWebhook, findWebhook, listWebhooks, mayIncludeConfidential, rotateSecret, toApiWebhook, updateWebhook, webhookSummary } from './subscriptions.js';
+import { seesEveryMeeting } from '../access/viewer.js';
+import { createWebhook, deleteWebhook, findWebhook, listWebhooks, rotateSecret, toApiWebhook, updateWebhook, webhookSummary } from './subscriptions.js';
 import { newWorkerId } from './worker.js';
 
 const params = z.object({ webhookId: Id });
@@ -44,7 +45,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       body: NewWebhook, response: { 201: WebhookWithSecret, ...errorResponses },
     },
   }, async (req, reply) => {
-    return mutate(req, reply, 201, (rec) => createWebhook(rec, req.body, allow, mayIncludeConfidential(req.auth)), { secretBearing: true });
+    return mutate(req, reply, 201, (rec) => createWebhook(rec, req.body, allow, seesEveryMeeting(req.auth)), { secretBearing: true });
   });
 
   app.get('/v1/webhooks', {
@@ -83,7 +84,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       params, body: WebhookPatch, response: { 200: Webhook, ...errorResponses },
     },
   }, async (req, reply) => {
-    return mutate(req, reply, 200, (rec) => updateWebhook(rec, req.params.webhookId, req.body, allow, (v) => checkIfMatch(req, v), mayIncludeConfidential(req.auth)));
+    return mutate(req, reply, 200, (rec) => updateWebhook(rec, req.params.webhookId, req.body, allow, (v) => checkIfMatch(req, v), seesEveryMeeting(req.auth)));
   });
 
   app.delete('/v1/webhooks/:webhookId', {

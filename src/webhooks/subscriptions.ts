@@ -1,6 +1,5 @@
 import type net from 'node:net';
 import { tenantFinder } from '../platform/finders.js';
-import { scopeSatisfied } from '../platform/api-key-crypto.js';
 import { and, eq, sql } from 'drizzle-orm';
 import { webhookAttempts, webhookDeliveries, webhooks } from '../../db/schema/index.js';
 import type { ChangeRecorder } from '../platform/changes.js';
@@ -82,15 +81,6 @@ export async function listWebhooks(db: DbOrTx, organizationId: string, q: { limi
     .where(and(eq(webhooks.organizationId, organizationId), afterCreated(webhooks.createdAt, webhooks.id, q.cursor)))
     .orderBy(webhooks.createdAt, webhooks.id)
     .limit(q.limit + 1);
-}
-
-/**
- * Whether the calling key may have an endpoint receive events about confidential meetings (SPEC
- * §8): scope `confidential` (or `admin`), acting as itself; a person, or a key on behalf of one,
- * may not, as the endpoint would receive meetings that person does not see.
- */
-export function mayIncludeConfidential(auth: { scopes: readonly string[]; personId: string | null }): boolean {
-  return auth.personId === null && scopeSatisfied(auth.scopes, 'confidential');
 }
 
 export async function createWebhook(rec: ChangeRecorder, input: NewWebhook, allow: net.BlockList, confidentialAllowed: boolean) {
