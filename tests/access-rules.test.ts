@@ -23,6 +23,12 @@ t.test('a route that declares no access rule stops the app from being built', as
   app.get('/v1/ruled', { config: { access: 'member' } }, async () => 'ok');
   t.throws(() => app.get('/v1/unruled', async () => 'no rule'), /GET \/v1\/unruled declares no access rule/);
   t.throws(() => app.post('/v1/misruled', { config: { access: 'anyone' as never } }, async () => 'no rule'), /declares no access rule/);
+  t.throws(
+    () => app.post('/v1/meetings/:meetingId/own', { config: { access: 'participant', visibilityInQuery: true } }, async () => 'judged without a lookup'),
+    /visibilityInQuery is for routes under `member` only, not `participant`/,
+    'a rule that reads the meeting cannot skip the layer\'s lookup',
+  );
+  app.get('/v1/meetings/:meetingId/own', { config: { access: 'member', visibilityInQuery: true } }, async () => 'ok');
   app.get('/healthz', { config: { public: true } }, async () => 'public');
   await app.ready();
   t.equal((await app.inject('/healthz')).statusCode, 200, 'a public route needs no rule');

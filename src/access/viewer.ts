@@ -37,6 +37,20 @@ export function meetingVisible(viewer: Viewer, m: SQL): SQL {
 }
 
 /**
+ * `meetingVisible` for a kind of viewer, over the placeholder `viewerPersonId` for the person
+ * (see `viewerPlaceholders`), so that one prepared statement per kind of viewer serves every
+ * viewer; undefined for `all`, which sees every meeting.
+ */
+export function visibleToKind(kind: Viewer['kind'], m: SQL): SQL | undefined {
+  if (kind === 'all') return undefined;
+  const viewer: Viewer = kind === 'person' ? { kind, personId: sql.placeholder('viewerPersonId') as unknown as string } : { kind };
+  return meetingVisible(viewer, m);
+}
+
+/** The value of `visibleToKind`'s placeholder for a viewer. */
+export const viewerPlaceholders = (viewer: Viewer) => ({ viewerPersonId: viewer.kind === 'person' ? viewer.personId : undefined });
+
+/**
  * The condition that a row belonging to the meeting `meetingId` (a column, possibly null for rows
  * that need not belong to one, such as issues) is visible: it belongs to no meeting, or to one
  * the viewer sees.

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gte, lt, or, sql } from 'drizzle-orm';
 import { meetings } from '../../db/schema/index.js';
 import type { Database, DbOrTx } from '../platform/database.js';
 import { decodeCursor } from '../platform/pagination.js';
@@ -8,7 +8,7 @@ import { RenderCache } from '../platform/render-cache.js';
 import { compactJson } from '../platform/json-text.js';
 import { preparedPerHandle } from '../platform/finders.js';
 import { rawStatement } from '../platform/raw-statement.js';
-import { meetingVisible, type Viewer } from '../access/viewer.js';
+import { meetingVisible, viewerPlaceholders, visibleToKind, type Viewer } from '../access/viewer.js';
 
 export interface MeetingListQuery {
   limit: number;
@@ -55,7 +55,7 @@ function conditions(present: Set<Filter>, viewer: Viewer['kind']) {
   const has = (f: Filter) => present.has(f);
   return and(
     eq(meetings.organizationId, p('org')),
-    visibleTo(viewer),
+    visibleToKind(viewer, sql.raw('meetings')),
     has('from') ? gte(meetings.startsAt, p('from')) : undefined,
     has('to') ? lt(meetings.startsAt, p('to')) : undefined,
     has('status') ? eq(meetings.status, p('status')) : undefined,
@@ -65,16 +65,6 @@ function conditions(present: Set<Filter>, viewer: Viewer['kind']) {
     has('departmentId') ? withDepartment(p('org'), p('departmentId')) : undefined,
     has('cursor') ? sql`(${meetings.startsAt}, ${meetings.id}) > (${p('cursorAt')}::timestamptz, ${p('cursorId')}::uuid)` : undefined,
   );
-}
-
-/**
- * The viewer's visibility condition (SPEC §8) over a placeholder for the person, so that one
- * prepared statement per kind of viewer serves every person.
- */
-function visibleTo(kind: Viewer['kind']): SQL | undefined {
-  if (kind === 'all') return undefined;
-  const viewer: Viewer = kind === 'person' ? { kind, personId: p('viewerPersonId') as unknown as string } : { kind };
-  return meetingVisible(viewer, sql.raw('meetings'));
 }
 
 const pageKeys = {
@@ -130,7 +120,7 @@ export async function listMeetings(db: Database['db'], organizationId: string, v
   const statements = statementsPerHandle(db);
   let prepared = statements.get(name);
   if (!prepared) statements.set(name, (prepared = buildStatements(db, present, viewer.kind)));
-  const params = { ...q, ...cursorValues(q.cursor), org: organizationId, limit: q.limit + 1, viewerPersonId: viewer.kind === 'person' ? viewer.personId : undefined };
+  const params = { ...q, ...cursorValues(q.cursor), org: organizationId, limit: q.limit + 1, ...viewerPlaceholders(viewer) };
 
   const cache = rowCaches(db);
   const page = await prepared.keys(params);

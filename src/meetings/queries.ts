@@ -9,6 +9,7 @@ import { agendaItemJson } from '../agenda/queries.js';
 import { materialSummariesJson } from './materials-summary.js';
 import { meetingJson } from './json.js';
 import { compactJson, isoSql } from '../platform/json-text.js';
+import { viewerPlaceholders, visibleToKind, type Viewer } from '../access/viewer.js';
 import type { ApiMaterialSummary, ApiMeeting, ApiMeetingDetail, ApiParticipant } from './schemas.js';
 import type { ApiAgendaItem } from '../agenda/schemas.js';
 
@@ -109,9 +110,18 @@ const detailFingerprint = sql<string>`meetings.xmin::text
 
 const byOrgAndId = and(eq(meetings.organizationId, sql.placeholder('org')), eq(meetings.id, sql.placeholder('id')));
 
-const fingerprintStatement = preparedPerHandle((db) =>
-  db.select({ version: meetings.version, fingerprint: detailFingerprint }).from(meetings).where(byOrgAndId).prepare('meeting_detail_fingerprint'),
-);
+/**
+ * The version and fingerprint of a meeting the viewer sees (SPEC §8), one prepared statement per
+ * kind of viewer: a meeting it may not see matches no row, and so answers 404 like one that does
+ * not exist, in the same round trip.
+ */
+const fingerprintStatements = preparedPerHandle((db) => {
+  const forKind = (kind: Viewer['kind']) =>
+    db.select({ version: meetings.version, fingerprint: detailFingerprint }).from(meetings)
+      .where(and(byOrgAndId, visibleToKind(kind, sql.raw('meetings'))))
+      .prepare(`meeting_detail_fingerprint_${kind}`);
+  return { all: forKind('all'), organization: forKind('organization'), person: forKind('person') };
+});
 
 /**
  * A meeting with its participants, agenda and material summaries as API JSON text, read in one
@@ -132,9 +142,12 @@ const detailStatement = preparedPerHandle((db) =>
 
 const detailCaches = preparedPerHandle(() => new RenderCache<{ json: Buffer }>(32 * 1024 * 1024));
 
-/** The meeting detail (MeetingDetail) as JSON text and its version, rendered again only when a row it shows changed. */
-export async function meetingDetailText(db: Database['db'], organizationId: string, id: string): Promise<{ json: Buffer; version: number }> {
-  const [current] = await fingerprintStatement(db).execute({ org: organizationId, id });
+/**
+ * The meeting detail (MeetingDetail) as JSON text and its version, rendered again only when a row
+ * it shows changed; 404 for a meeting `viewer` may not see.
+ */
+export async function meetingDetailText(db: Database['db'], organizationId: string, viewer: Viewer, id: string): Promise<{ json: Buffer; version: number }> {
+  const [current] = await fingerprintStatements(db)[viewer.kind].execute({ org: organizationId, id, ...viewerPlaceholders(viewer) });
   if (!current) throw new NotFound('Meeting');
   const cache = detailCaches(db);
   const hit = cache.get(id, current.fingerprint);

@@ -60,7 +60,7 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/v1/meetings/:meetingId', {
-    config: { access: 'member' },
+    config: { access: 'member', visibilityInQuery: true },
     schema: {
       operationId: 'getMeeting', tags, summary: 'Get a meeting with its participants, agenda and materials',
       description:
@@ -68,7 +68,7 @@ export const meetingRoutes: FastifyPluginAsyncZod = async (app) => {
       params, response: { 200: MeetingDetail, ...errorResponses },
     },
   }, async (req, reply) => {
-    const meeting = await meetingDetailText(app.db, req.auth.organizationId, req.params.meetingId);
+    const meeting = await meetingDetailText(app.db, req.auth.organizationId, viewerOf(req.auth), req.params.meetingId);
     setEtag(reply, meeting);
     return sendJsonText(reply, meeting.json);
   });
