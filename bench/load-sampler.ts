@@ -18,7 +18,7 @@ export async function cpuTicks(pid: number): Promise<number | null> {
 }
 
 /** Busy and total ticks of the whole machine (every process, ours and others'). */
-async function machineTicks(): Promise<{ busy: number; total: number }> {
+export async function machineTicks(): Promise<{ busy: number; total: number }> {
   const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!;
   const [user, nice, system, idle, iowait, irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number) as number[];
   const busy = user! + nice! + system! + irq! + softirq! + steal!;

@@ -1,5 +1,6 @@
 import { measure } from '../harness.js';
-import type { Row, Scenario } from '../context.js';
+import type { Scenario } from '../context.js';
+import { byPrincipal, principalsOf } from '../principals.js';
 
 /**
  * GET /v1/meetings/{id} of a full meeting (10 participants, 8 agenda items, 5 materials) against
@@ -21,18 +22,9 @@ export const meetings: Scenario = async (ctx) => {
     agendaItems: Array.from({ length: 8 }, (_, i) => ({ title: `Item ${i + 1}`, kind: 'discussion', durationMinutes: 10, ownerId: people[i].id })),
   });
   for (let i = 0; i < 5; i++) await ctx.post(`/v1/meetings/${meeting.id}/materials`, { title: `Pre-read ${i + 1}`, url: `https://docs.example.com/${i}` });
-  const rows: Row[] = [];
-  // The same reads by the three kinds of principal (SPEC §8): the admin key (sees every meeting,
-  // no visibility check), an integration key without `confidential` and a participant's key.
-  const keyed = async (body: Record<string, unknown>) => ({ ...ctx.headers, authorization: `Bearer ${(await ctx.post('/v1/api-keys', { name: 'bench', ...body })).secret}` });
-  const principals: [string, Record<string, string>][] = [
-    ['admin key', ctx.headers],
-    ['integration key', await keyed({ scopes: ['read'] })],
-    ['person-bound key', await keyed({ scopes: ['read'], personId: people[1]!.id })],
-  ];
-  for (const [who, headers] of principals) {
-    rows.push(await ctx.againstBare(`GET /v1/meetings/{id} (10 ppl, 8 items, 5 mat.), ${who}`, { url: `${ctx.api}/v1/meetings/${meeting.id}`, headers }, '≥ 0.5 of bare'));
-  }
+  // The same reads by the three kinds of principal (SPEC §8).
+  const principals = await principalsOf(ctx, people[1]!.id);
+  const rows = await byPrincipal(ctx, 'GET /v1/meetings/{id} (10 ppl, 8 items, 5 mat.)', `${ctx.api}/v1/meetings/${meeting.id}`, principals, '≥ 0.5 of bare');
 
   // 100,000 meetings over four years, inserted in SQL (the API would take minutes to create them).
   await ctx.sql`
