@@ -10,8 +10,8 @@ export interface CpuPerRequest {
 }
 
 /**
- * What each variant of a request costs in CPU, measured in short runs taken in turn (A B C A B C
- * …) so that the machine's drift from one moment to the next falls on every variant alike; a
+ * What each variant of a request costs in CPU, measured in short runs taken in turn (A B C, B C A,
+ * C A B, …) so that the machine's drift from one moment to the next falls on every variant alike; a
  * throughput ratio on this machine moves more from run to run than the differences it is asked
  * to show, the CPU a request takes much less.
  */
@@ -22,7 +22,8 @@ export async function cpuPerRequest(
 ): Promise<Map<string, CpuPerRequest>> {
   const sums = new Map(variants.map((v) => [v.name, { api: 0, machine: 0, requests: 0, seconds: 0 }]));
   for (let round = 0; round < rounds; round++) {
-    for (const v of variants) {
+    // Each round starts with the next variant, so that none always runs first (or after the same one).
+    for (const v of [...variants.slice(round % variants.length), ...variants.slice(0, round % variants.length)]) {
       const [api0, m0] = await Promise.all([cpuTicks(apiPid), machineTicks()]);
       const result = await autocannon({ connections: 32, duration: seconds, ...v.opts });
       const [api1, m1] = await Promise.all([cpuTicks(apiPid), machineTicks()]);

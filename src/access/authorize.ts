@@ -58,18 +58,19 @@ interface Standing {
 
 /**
  * Everything the layer must know of the database about one request, as the columns of one
- * statement (null when it needs nothing, as for a key that sees every meeting under `member`): whether the path's resource, or the body's
- * `meetingId`, belongs to a meeting the viewer may not see; and, for a person under an owner or
- * meeting rule, its standing.
+ * statement (null when it needs nothing, as for a key that sees every meeting under `member`):
+ * whether the path's resource, or the body's `meetingId`, belongs to a meeting the viewer may not
+ * see; and, for a person under an owner or meeting rule, its standing.
  */
 function standingQuery(req: FastifyRequest, viewer: Viewer, rule: AccessRule | null, auth: AuthContext): SQL | null {
   const params = req.params as Params;
   const org = auth.organizationId;
   const columns: SQL[] = [];
-  const meeting = meetingOf(org, params);
+  const meeting = () => meetingOf(org, params);
   if (viewer.kind !== 'all') {
     const hidden = (m: SQL) => sql`exists (select 1 from meetings m where m.organization_id = ${org} and m.id = ${m} and not ${meetingVisible(viewer, sql.raw('m'))})`;
-    if (meeting && !req.routeOptions.config.visibilityInQuery) columns.push(sql`${hidden(meeting.id)} as path_hidden`);
+    const path = req.routeOptions.config.visibilityInQuery ? null : meeting();
+    if (path) columns.push(sql`${hidden(path.id)} as path_hidden`);
     const named = (req.body as { meetingId?: unknown } | null | undefined)?.meetingId;
     if (typeof named === 'string' && UUID.test(named)) columns.push(sql`${hidden(sql`${named}::uuid`)} as body_hidden`);
   }
@@ -81,11 +82,12 @@ function standingQuery(req: FastifyRequest, viewer: Viewer, rule: AccessRule | n
     columns.push(sql`exists (select 1 ${target}) as target_found, (select t.owner_id ${target}) as owner_id`);
   }
   if (person !== null && rule !== null && MEETING_RULES.has(rule)) {
-    if (!meeting) throw new Error(`rule ${rule} needs a meeting, material or decision in the path of ${req.routeOptions.url}`);
-    const m = sql`from meetings m where m.organization_id = ${org} and m.id = ${meeting.id}`;
+    const named = meeting();
+    if (!named) throw new Error(`rule ${rule} needs a meeting, material or decision in the path of ${req.routeOptions.url}`);
+    const m = sql`from meetings m where m.organization_id = ${org} and m.id = ${named.id}`;
     columns.push(sql`exists (select 1 ${m}) as meeting_found,
       (select m.organizer_id is not distinct from ${person}::uuid ${m}) as organizer,
-      (select p.role from meeting_participants p where p.organization_id = ${org} and p.meeting_id = ${meeting.id} and p.person_id = ${person}::uuid) as role`);
+      (select p.role from meeting_participants p where p.organization_id = ${org} and p.meeting_id = ${named.id} and p.person_id = ${person}::uuid) as role`);
   }
   return columns.length === 0 ? null : sql`select ${sql.join(columns, sql`, `)}`;
 }
