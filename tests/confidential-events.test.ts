@@ -189,3 +189,43 @@ t.test('turning includeConfidential off skips what is still queued about confide
   const replay = await api.post(`/v1/webhooks/${conf.id}/replay`, { since: new Date(Date.now() - 60_000).toISOString() });
   t.same(replay.body, { queued: 0, capped: false }, 'and not replayed');
 });
+
+t.test('a meeting made confidential later takes its earlier events with it, and gives them back when it is open again', async (t) => {
+  const api = await buildTestApp(t);
+  const reader = await key(api, { scopes: ['read'] });
+  const organizer = await newPerson(api, 'Rhea Organizer');
+  const other = await api.post('/v1/meetings', {
+    title: 'Canteen menu', organizerId: organizer.id, startsAt: '2027-04-02T09:00:00Z', endsAt: '2027-04-02T10:00:00Z', timeZone: 'UTC',
+  });
+  const created = await api.post('/v1/meetings', {
+    title: 'Wombat restructuring', organizerId: organizer.id, startsAt: '2027-04-01T09:00:00Z', endsAt: '2027-04-01T10:00:00Z', timeZone: 'UTC',
+    participants: [{ personId: organizer.id }], agendaItems: [{ title: 'Options', kind: 'discussion', durationMinutes: 15 }],
+  });
+  t.equal(created.status, 201, created.text);
+  const id = created.body.id as string;
+  t.equal((await api.post(`/v1/meetings/${id}/invitations`, {})).status, 200);
+  t.equal((await api.post(`/v1/meetings/${other.body.id}/invitations`, {})).status, 200);
+  t.equal((await api.patch(`/v1/meetings/${id}`, { location: 'Room 4' })).status, 200);
+  const about = (log: { id: string; data: unknown }[]) => log.filter((e) => JSON.stringify(e.data).includes(id));
+  const logOf = async (caller: typeof reader | TestApp) => (await caller.get('/v1/events?limit=200')).body.data as { id: string; type: string; data: unknown }[];
+
+  const earlier = about(await logOf(reader));
+  t.ok(earlier.length >= 2, `while open, the reader sees the meeting's events (${earlier.map((e) => e.type).join(', ')})`);
+
+  const hidden = await api.patch(`/v1/meetings/${id}`, { visibility: 'participants' });
+  t.equal(hidden.status, 200, hidden.text);
+  const readerLog = await logOf(reader);
+  t.same(about(readerLog), [], 'made confidential, none of its events is in the reader\'s log');
+  t.notMatch(JSON.stringify(readerLog), /Wombat/, 'nor its title anywhere in the log');
+  t.ok(readerLog.some((e) => JSON.stringify(e.data).includes(other.body.id)), 'another meeting\'s events stay');
+  for (const e of earlier) problem(t, await reader.get(`/v1/events/${e.id}`), 404, `${e.type} by id`);
+  const adminLog = about(await logOf(api));
+  t.ok(earlier.every((e) => adminLog.some((a) => a.id === e.id)), 'the admin key still sees every earlier event');
+  t.ok(adminLog.some((e) => e.type === 'meeting.updated'), 'and the change itself');
+
+  const open = await api.patch(`/v1/meetings/${id}`, { visibility: 'organization' });
+  t.equal(open.status, 200, open.text);
+  const again = about(await logOf(reader));
+  t.ok(earlier.every((e) => again.some((a) => a.id === e.id)), 'open again, the reader sees the earlier events again');
+  t.equal(again.length, adminLog.length + 1, 'and the two changes of visibility');
+});

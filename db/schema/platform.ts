@@ -109,12 +109,18 @@ export const events = pgTable(
      * allowed to see that meeting get the event (lists, the stream, webhooks).
      */
     confidentialMeetingId: uuid(),
+    /**
+     * The meeting the event is about, confidential or not (the first its data names), so that a
+     * change of the meeting's visibility reaches its earlier events (events/meeting-visibility.ts).
+     */
+    meetingId: uuid(),
   },
   (t) => [
     primaryKey({ columns: [t.id, t.occurredAt] }),
     index('events_org_order_idx').on(t.organizationId, t.txid, t.seq),
     index('events_org_type_order_idx').on(t.organizationId, t.type, t.txid, t.seq),
     index('events_occurred_idx').on(t.occurredAt),
+    index('events_org_meeting_idx').on(t.organizationId, t.meetingId).where(sql`${t.meetingId} is not null`),
   ],
 );
 

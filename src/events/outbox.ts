@@ -63,17 +63,24 @@ export function registerEventSubscriber(subscriber: EventSubscriber) {
 const UUID_TEXT = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 
 /**
+ * The meetings an event row `e` being appended names: its `meeting.id`, then every `meetingId`
+ * anywhere in its data (agenda items, materials, decisions, issues, minutes, reminders…), in that
+ * order. (db/migrations/0026 names them the same way for the events before it.)
+ */
+const namedMeetings = sql`select c::uuid from jsonb_array_elements_text(jsonb_build_array(e.data->'meeting'->'id') || jsonb_path_query_array(e.data, 'strict $.**.meetingId')) c
+  where c ~ ${sql.raw(`'${UUID_TEXT}'`)}`;
+
+/** The meeting the event row `e` is about, confidential or not: the first it names, or null. */
+const meetingOf = sql`(${namedMeetings} limit 1)`;
+
+/**
  * The confidential meeting (visibility `participants`, SPEC §8) an event row `e` being appended is
- * about, or null: the meeting its data names as `meeting.id` or as a `meetingId` anywhere in it
- * (agenda items, materials, decisions, issues, minutes, reminders…). A meeting the event names
- * that is already gone counts when the payload itself says it was confidential.
+ * about, or null: one of the meetings it names. A meeting the event names that is already gone
+ * counts when the payload itself says it was confidential.
  */
 const confidentialMeetingOf = sql`coalesce(
   (select m.id from meetings m
-   where m.organization_id = e.organization_id and m.visibility = 'participants'
-     and m.id in (
-       select c::uuid from jsonb_array_elements_text(jsonb_path_query_array(e.data, 'strict $.**.meetingId') || jsonb_build_array(e.data->'meeting'->'id')) c
-       where c ~ ${sql.raw(`'${UUID_TEXT}'`)})
+   where m.organization_id = e.organization_id and m.visibility = 'participants' and m.id in (${namedMeetings})
    limit 1),
   case when e.data->'meeting'->>'visibility' = 'participants' and e.data->'meeting'->>'id' ~ ${sql.raw(`'${UUID_TEXT}'`)}
     then (e.data->'meeting'->>'id')::uuid end)`;
@@ -93,8 +100,8 @@ export function appendEventsCtes(events: EventToAppend[]): SQL {
   );
   const ctes = [
     sql`appended_events as (
-      insert into events (id, organization_id, type, occurred_at, data, actor_key_id, actor_person_id, confidential_meeting_id)
-      select e.id, e.organization_id, e.type, e.occurred_at, e.data, e.actor_key_id, e.actor_person_id, ${confidentialMeetingOf}
+      insert into events (id, organization_id, type, occurred_at, data, actor_key_id, actor_person_id, confidential_meeting_id, meeting_id)
+      select e.id, e.organization_id, e.type, e.occurred_at, e.data, e.actor_key_id, e.actor_person_id, ${confidentialMeetingOf}, ${meetingOf}
       from jsonb_to_recordset(${`[${rows.join(',')}]`}::jsonb)
         as e(ord int, id uuid, organization_id uuid, type text, occurred_at timestamptz, data jsonb, actor_key_id uuid, actor_person_id uuid)
       order by ord

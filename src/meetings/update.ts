@@ -5,6 +5,7 @@ import { diffFields } from '../platform/changes.js';
 import { BadRequest } from '../platform/errors.js';
 import { assertReferences } from '../platform/references.js';
 import { meetingIcs } from './lifecycle.js';
+import { followMeetingVisibility } from '../events/meeting-visibility.js';
 import { resetResponses, type ResetResponse } from './participants.js';
 import { assertMeetingEditable, assertMeetingTimes, findMeeting, meetingApi, toApiMeeting, type MeetingRow } from './queries.js';
 import type { ApiMeeting, MeetingPatch } from './schemas.js';
@@ -75,6 +76,7 @@ export async function updateMeeting(rec: ChangeRecorder, id: string, patch: Meet
   let raised = false;
   let updated = current;
   const changedIds: string[] = [];
+  const visibilityChanged: string[] = [];
   const responsesReset: ResetResponse[] = [];
   for (const m of targets) {
     const set = applyPatch(m, patch, startShift, newDuration, dueLead, scope === 'series');
@@ -92,9 +94,12 @@ export async function updateMeeting(rec: ChangeRecorder, id: string, patch: Meet
     // A draft's participants were never asked, so there is nothing to ask again.
     if (m.status !== 'draft' && changed.some((f) => (rescheduling as readonly string[]).includes(f))) responsesReset.push(...(await resetResponses(rec, row!)));
     changedIds.push(m.id);
+    if (changed.includes('visibility')) visibilityChanged.push(m.id);
     if (m.id === id) updated = row!;
     changedAny = true;
   }
+
+  await followMeetingVisibility(rec.tx, org, visibilityChanged, patch.visibility!);
 
   if (scope === 'series' && changedAny) {
     const [series] = await rec.tx.select().from(meetingSeries).where(and(eq(meetingSeries.organizationId, org), eq(meetingSeries.id, current.seriesId!))).for('update');
