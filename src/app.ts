@@ -39,6 +39,7 @@ import { refreshQueueGauges } from './webhooks/queue.js';
 import { addEventWebhooks } from './events/documentation.js';
 import { registerEventTypes } from './events/catalogue.js';
 import { registerEventSubscriber } from './events/outbox.js';
+import { registerVisibilityFollower } from './events/meeting-visibility.js';
 import { meetingEventTypes } from './meetings/events.js';
 import { materialEventTypes } from './materials/events.js';
 import { minutesEventTypes } from './minutes/events.js';
@@ -49,7 +50,7 @@ import { reportDigestEventTypes } from './follow-through/report-digest-events.js
 import { meetingRuleEventTypes } from './follow-through/meeting-rule-events.js';
 import { issueRuleEventTypes } from './follow-through/issue-rule-events.js';
 import { followThroughPolicyRoutes } from './follow-through/policy-routes.js';
-import { fanOutToWebhooks } from './webhooks/fan-out.js';
+import { fanOutToWebhooks, skipNewlyConfidential } from './webhooks/fan-out.js';
 import { registerFiringRules } from './platform/scheduler.js';
 import { issueOverdueRule } from './issues/overdue-scan.js';
 import { followThroughRules } from './follow-through/rules.js';
@@ -73,6 +74,7 @@ export async function buildApp(config: Config, database: Database, opts: BuildOp
   // event's transaction (webhook deliveries are queued with it).
   registerEventTypes(meetingEventTypes, materialEventTypes, minutesEventTypes, decisionEventTypes, issueEventTypes, webhookEventTypes, reportDigestEventTypes, meetingRuleEventTypes, issueRuleEventTypes, calendarInteropEventTypes);
   registerEventSubscriber(fanOutToWebhooks);
+  registerVisibilityFollower(skipNewlyConfidential);
   // The time-driven rules, so that GET /v1/reminders knows them (the worker's scheduler fires them).
   registerFiringRules(issueOverdueRule, ...followThroughRules);
   const app = Fastify({

@@ -6,11 +6,12 @@ import { systemClock } from './platform/clock.js';
 import { createScheduler, registerFiringRules, registeredFiringRules } from './platform/scheduler.js';
 import type { BackgroundTask, WorkerContext } from './platform/tasks.js';
 import { registerEventSubscriber } from './events/outbox.js';
+import { registerVisibilityFollower } from './events/meeting-visibility.js';
 import { eventPartitionsTask, eventRetentionTask } from './events/retention.js';
 import { followThroughRules } from './follow-through/rules.js';
 import { issueOverdueRule } from './issues/overdue-scan.js';
 import { seriesHorizonTask } from './meetings/series-horizon.js';
-import { fanOutToWebhooks } from './webhooks/fan-out.js';
+import { fanOutToWebhooks, skipNewlyConfidential } from './webhooks/fan-out.js';
 import { startDeliveryWorker } from './webhooks/worker.js';
 
 export interface Workers {
@@ -24,6 +25,7 @@ export interface Workers {
 export async function startWorkers(config: Config, database: Database, log: FastifyBaseLogger, metrics: Metrics): Promise<Workers> {
   // Scheduled rules record events too (issue.overdue, reminders): their deliveries are queued with them.
   registerEventSubscriber(fanOutToWebhooks);
+  registerVisibilityFollower(skipNewlyConfidential);
   registerFiringRules(issueOverdueRule, ...followThroughRules);
   const ctx: WorkerContext = { config, database, log, metrics };
   const scheduler = createScheduler({

@@ -194,6 +194,12 @@ t.test('a meeting made confidential later takes its earlier events with it, and 
   const api = await buildTestApp(t);
   const reader = await key(api, { scopes: ['read'] });
   const organizer = await newPerson(api, 'Rhea Organizer');
+  // No worker runs here: what the endpoints are sent stays queued.
+  const plain = await api.post('/v1/webhooks', { url: 'http://127.0.0.1:9/plain', eventTypes: ['meeting.*'] });
+  const cleared = await api.post('/v1/webhooks', { url: 'http://127.0.0.1:9/cleared', eventTypes: ['meeting.*'], includeConfidential: true });
+  t.equal(plain.status + cleared.status, 402, `${plain.text} ${cleared.text}`);
+  type Delivery = { id: string; eventId: string; status: string };
+  const deliveries = async (hook: string) => (await api.get(`/v1/webhooks/${hook}/deliveries?limit=100`)).body.data as Delivery[];
   const other = await api.post('/v1/meetings', {
     title: 'Canteen menu', organizerId: organizer.id, startsAt: '2027-04-02T09:00:00Z', endsAt: '2027-04-02T10:00:00Z', timeZone: 'UTC',
   });
@@ -206,14 +212,26 @@ t.test('a meeting made confidential later takes its earlier events with it, and 
   t.equal((await api.post(`/v1/meetings/${id}/invitations`, {})).status, 200);
   t.equal((await api.post(`/v1/meetings/${other.body.id}/invitations`, {})).status, 200);
   t.equal((await api.patch(`/v1/meetings/${id}`, { location: 'Room 4' })).status, 200);
-  const about = (log: { id: string; data: unknown }[]) => log.filter((e) => JSON.stringify(e.data).includes(id));
+  const about = <E extends { id: string; data: unknown }>(log: E[]) => log.filter((e) => JSON.stringify(e.data).includes(id));
   const logOf = async (caller: typeof reader | TestApp) => (await caller.get('/v1/events?limit=200')).body.data as { id: string; type: string; data: unknown }[];
 
   const earlier = about(await logOf(reader));
   t.ok(earlier.length >= 2, `while open, the reader sees the meeting's events (${earlier.map((e) => e.type).join(', ')})`);
 
+  const queued = (await deliveries(plain.body.id)).filter((d) => earlier.some((e) => e.id === d.eventId));
+  t.same(queued.map((d) => d.status), earlier.map(() => 'pending'), 'the plain endpoint has the earlier events queued');
+
   const hidden = await api.patch(`/v1/meetings/${id}`, { visibility: 'participants' });
   t.equal(hidden.status, 200, hidden.text);
+  const afterwards = await deliveries(plain.body.id);
+  for (const d of queued) t.equal(afterwards.find((a) => a.id === d.id)?.status, 'skipped', 'what was still queued to the plain endpoint is skipped');
+  const retried = await api.post(`/v1/webhooks/${plain.body.id}/deliveries/${queued[0]!.id}/retry`, {});
+  problem(t, retried, 409, 'a manual retry of it to the plain endpoint');
+  t.match(retried.body.detail, /confidential/, 'the refusal says why');
+  t.equal((await deliveries(plain.body.id)).find((a) => a.id === queued[0]!.id)?.status, 'skipped', 'and it stays skipped');
+  const toCleared = (await deliveries(cleared.body.id)).filter((d) => earlier.some((e) => e.id === d.eventId));
+  t.same(toCleared.map((d) => d.status), earlier.map(() => 'pending'), 'an endpoint with includeConfidential keeps them queued');
+  t.ok((await deliveries(plain.body.id)).some((d) => d.status === 'pending'), 'another meeting\'s deliveries stay queued');
   const readerLog = await logOf(reader);
   t.same(about(readerLog), [], 'made confidential, none of its events is in the reader\'s log');
   t.notMatch(JSON.stringify(readerLog), /Wombat/, 'nor its title anywhere in the log');

@@ -105,12 +105,21 @@ export async function getDelivery(db: DbOrTx, organizationId: string, webhookId:
 async function assertEnabled(rec: ChangeRecorder, webhookId: string) {
   const w = await findWebhook(rec.tx, rec.organizationId, webhookId);
   if (!w.enabled) throw new Conflict('The webhook is disabled; enable it (PATCH enabled: true) before sending to it again.');
+  return w;
 }
 
 /** Sends a delivery again now, as a new round of the schedule; its `webhook-id` stays the event id. */
 export async function retryDelivery(rec: ChangeRecorder, webhookId: string, id: string) {
-  await assertEnabled(rec, webhookId);
+  const w = await assertEnabled(rec, webhookId);
   const current = await findDelivery(rec.tx, rec.organizationId, webhookId, id, { forUpdate: true });
+  if (!w.includeConfidential) {
+    // The event's meeting may have become confidential since it was queued (SPEC §8).
+    const [event] = (await rec.tx.execute(sql`select confidential_meeting_id from events
+      where organization_id = ${rec.organizationId} and id = ${current.eventId} and occurred_at = ${current.eventOccurredAt.toISOString()}::timestamptz`)) as unknown as { confidential_meeting_id: string | null }[];
+    if (event?.confidential_meeting_id) {
+      throw new Conflict('The event is about a confidential meeting, and this endpoint does not receive those (includeConfidential is false).');
+    }
+  }
   if (current.status === 'pending' && current.leaseUntil && current.leaseUntil > new Date()) {
     throw new Conflict('The delivery is being attempted right now (status pending); retry after it finishes.');
   }

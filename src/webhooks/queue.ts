@@ -7,6 +7,9 @@ export const LEASE_MS = 5_000;
 export const DELIVERY_CHANNEL = 'liaison_deliveries';
 export const DEFAULT_PER_ENDPOINT = 4;
 
+/** The assignments that take a queued delivery out of the queue as `skipped` (replay recovers it). */
+export const SKIP_QUEUED = sql`status = 'skipped', next_attempt_at = null, lease_until = null, leased_by = null, updated_at = now()`;
+
 /** A delivery claimed for one attempt, with what sending it needs. */
 export interface ClaimedDelivery {
   id: string;

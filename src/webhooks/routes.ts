@@ -181,7 +181,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       operationId: 'retryWebhookDelivery', tags, summary: 'Send a delivery again now (a new round of the retry schedule)',
       description:
-        'Queues a delivery again now, as a new round of the retry schedule; its `webhook-id` stays the event id. Takes no body, or `{}` (anything else is 400). Refused while an attempt is in flight or while the endpoint is disabled (409); an unknown delivery is 404.',
+        'Queues a delivery again now, as a new round of the retry schedule; its `webhook-id` stays the event id. Takes no body, or `{}` (anything else is 400). Refused while an attempt is in flight, while the endpoint is disabled, or when the event is about a confidential meeting and the endpoint does not have `includeConfidential` (409); an unknown delivery is 404.',
       params: deliveryParams, body: ActionBody, response: { 202: Delivery, ...errorResponses },
     },
   }, async (req, reply) => mutate(req, reply, 202, (rec) => retryDelivery(rec, req.params.webhookId, req.params.deliveryId)));

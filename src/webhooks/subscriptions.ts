@@ -10,6 +10,7 @@ import { iso } from '../platform/schemas.js';
 import { eventTypeNames } from '../events/catalogue.js';
 import { generateWebhookSecret } from './signing.js';
 import { checkWebhookUrl, normaliseWebhookUrl } from './ssrf.js';
+import { SKIP_QUEUED } from './queue.js';
 import type { NewWebhook, WebhookPatch } from './schemas.js';
 
 export type WebhookRow = typeof webhooks.$inferSelect;
@@ -131,7 +132,7 @@ export async function updateWebhook(
   if (current.includeConfidential && patch.includeConfidential === false) {
     // What is still queued about confidential meetings is no longer the endpoint's to receive.
     await rec.tx.execute(sql`
-      update ${webhookDeliveries} d set status = 'skipped', next_attempt_at = null, lease_until = null, leased_by = null, updated_at = now()
+      update ${webhookDeliveries} d set ${SKIP_QUEUED}
       where d.organization_id = ${rec.organizationId} and d.webhook_id = ${id} and d.status = 'pending'
         and exists (select 1 from events e where e.organization_id = d.organization_id and e.id = d.event_id
           and e.occurred_at = d.event_occurred_at and e.confidential_meeting_id is not null)`);
