@@ -8,6 +8,7 @@ import { registerAuthorization } from './access/authorize.js';
 import { KeyStore } from './platform/key-store.js';
 import { registerDeadline } from './platform/deadline.js';
 import { registerDrain } from './platform/drain.js';
+import { registerRouteConfig } from './platform/route-config.js';
 import { verifyJsonText } from './platform/json-text.js';
 import { createMetrics, registerRequestMetrics } from './platform/metrics.js';
 import { registerOpenApi } from './platform/openapi.js';
@@ -106,6 +107,7 @@ export async function buildApp(config: Config, database: Database, opts: BuildOp
   app.decorate('metrics', createMetrics());
 
   registerProblemHandlers(app);
+  registerRouteConfig(app);
   registerDrain(app);
   registerRequestMetrics(app, app.metrics);
   registerDeadline(app, config.handlerTimeoutMs);

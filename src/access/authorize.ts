@@ -6,6 +6,7 @@ import { HttpProblem, NotFound, UnknownReference } from '../platform/errors.js';
 import type { AuthContext } from '../platform/auth.js';
 import { ACCESS_RULES, isAccessRule, meetingRulePasses, type AccessRule } from './rules.js';
 import { meetingVisible, viewerOf, type Viewer } from './viewer.js';
+import { routeConfigOf } from '../platform/route-config.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -56,6 +57,10 @@ interface Standing {
   role?: string | null;
 }
 
+/** Whether the meeting `m` (an id, or a subquery naming one) exists and `viewer` may not see it. */
+const hiddenFrom = (viewer: Viewer, organizationId: string, m: SQL) =>
+  sql`exists (select 1 from meetings m where m.organization_id = ${organizationId} and m.id = ${m} and not ${meetingVisible(viewer, sql.raw('m'))})`;
+
 /**
  * Everything the layer must know of the database about one request, as the columns of one
  * statement (null when it needs nothing, as for a key that sees every meeting under `member`):
@@ -63,16 +68,16 @@ interface Standing {
  * see; and, for a person under an owner or meeting rule, its standing.
  */
 function standingQuery(req: FastifyRequest, viewer: Viewer, rule: AccessRule | null, auth: AuthContext): SQL | null {
+  // The common case first, without building anything (hooks run on every request).
+  if (viewer.kind === 'all' && rule === null) return null;
   const params = req.params as Params;
   const org = auth.organizationId;
   const columns: SQL[] = [];
-  const meeting = () => meetingOf(org, params);
   if (viewer.kind !== 'all') {
-    const hidden = (m: SQL) => sql`exists (select 1 from meetings m where m.organization_id = ${org} and m.id = ${m} and not ${meetingVisible(viewer, sql.raw('m'))})`;
-    const path = req.routeOptions.config.visibilityInQuery ? null : meeting();
-    if (path) columns.push(sql`${hidden(path.id)} as path_hidden`);
+    const path = routeConfigOf(req).visibilityInQuery ? null : meetingOf(org, params);
+    if (path) columns.push(sql`${hiddenFrom(viewer, org, path.id)} as path_hidden`);
     const named = (req.body as { meetingId?: unknown } | null | undefined)?.meetingId;
-    if (typeof named === 'string' && UUID.test(named)) columns.push(sql`${hidden(sql`${named}::uuid`)} as body_hidden`);
+    if (typeof named === 'string' && UUID.test(named)) columns.push(sql`${hiddenFrom(viewer, org, sql`${named}::uuid`)} as body_hidden`);
   }
   const person = auth.personId;
   if (person !== null && (rule === 'issue-owner' || rule === 'agenda-item-owner')) {
@@ -82,7 +87,7 @@ function standingQuery(req: FastifyRequest, viewer: Viewer, rule: AccessRule | n
     columns.push(sql`exists (select 1 ${target}) as target_found, (select t.owner_id ${target}) as owner_id`);
   }
   if (person !== null && rule !== null && MEETING_RULES.has(rule)) {
-    const named = meeting();
+    const named = meetingOf(org, params);
     if (!named) throw new Error(`rule ${rule} needs a meeting, material or decision in the path of ${req.routeOptions.url}`);
     const m = sql`from meetings m where m.organization_id = ${org} and m.id = ${named.id}`;
     columns.push(sql`exists (select 1 ${m}) as meeting_found,
@@ -140,14 +145,14 @@ export function registerAuthorization(app: FastifyInstance, db: Db) {
   // A route closed to persons refuses before the body is read: what it was sent is moot.
   app.addHook('preParsing', (req, _reply, payload, done) => {
     const auth = req.auth;
-    if (auth && auth.personId !== null && req.routeOptions.config.access === 'integration') return done(refusedBy('integration', auth));
+    if (auth && auth.personId !== null && routeConfigOf(req).access === 'integration') return done(refusedBy('integration', auth));
     done(null, payload);
   });
   app.addHook('preHandler', (req, _reply, done) => {
     const auth = req.auth;
     if (!auth) return done();
     // An integration key acting as itself passes every rule (its scopes were checked when it was authenticated).
-    const rule = auth.personId === null ? null : req.routeOptions.config.access!;
+    const rule = auth.personId === null ? null : routeConfigOf(req).access!;
     const query = standingQuery(req, viewerOf(auth), rule, auth);
     if (!query) return done(verdict(req, rule, auth, {}));
     (db.execute(query) as unknown as Promise<Standing[]>).then(([standing]) => done(verdict(req, rule, auth, standing!)), done);

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequest, Forbidden, HttpProblem, Unauthorized } from './errors.js';
 import { scopeSatisfied, type Scope } from './api-key-crypto.js';
 import type { KeyStore } from './key-store.js';
+import { routeConfigOf } from './route-config.js';
 
 /** What a key is: its organisation, its scopes and, for a person-bound key, its person. */
 export interface KeyContext {
@@ -101,7 +102,7 @@ export function registerAuth(app: FastifyInstance, keys: KeyStore, unauthenticat
   // The route's scope, granted or refused, then the person acted on behalf of (its existence
   // given, or to be looked up: a promise); undefined when the request may proceed.
   const admit = (req: FastifyRequest, key: KeyContext, named: string | null | undefined, found?: boolean): HttpProblem | Promise<HttpProblem | undefined> | undefined => {
-    const needed = req.routeOptions.config.scope ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
+    const needed = routeConfigOf(req).scope ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
     if (!scopeSatisfied(key.scopes, needed)) return new Forbidden(needed);
     if (named === undefined) {
       req.auth = { ...key, onBehalfOf: false };
@@ -130,8 +131,8 @@ export function registerAuth(app: FastifyInstance, keys: KeyStore, unauthenticat
   // A callback hook: a key this process already knows is admitted without a promise (and so is a
   // person it acts on behalf of that this process has seen lately).
   app.addHook('onRequest', (req, _reply, done) => {
-    const config = req.routeOptions.config;
-    if (config.public || !req.routeOptions.url) return done();
+    const config = routeConfigOf(req);
+    if (config.public || !config.url) return done();
     const secret = bearer(req);
     const named = onBehalfOfHeader(req);
     const known = secret ? keys.known(secret) : undefined;

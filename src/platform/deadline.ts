@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem } from './errors.js';
 import { sendProblem } from './problem-handler.js';
+import { routeConfigOf } from './route-config.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -62,7 +63,7 @@ export function registerDeadline(app: FastifyInstance, ms: number) {
   let draining = false;
 
   app.addHook('onRequest', (req, reply, done) => {
-    const config = req.routeOptions.config;
+    const config = routeConfigOf(req);
     const limit = config.deadlineMs ?? ms;
     if (!config.streamsBody) {
       req.deadline = setTimeout(() => answerLate(req, reply, limit), limit);

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
+import { routeConfigOf } from './route-config.js';
 
 /** One registry per app instance, so that several apps in one process (tests) keep apart. */
 export function createMetrics() {
@@ -41,7 +42,7 @@ declare module 'fastify' {
 export function registerRequestMetrics(app: FastifyInstance, metrics: Metrics) {
   app.addHook('onResponse', (req, reply, done) => {
     metrics.httpDuration.observe(
-      { method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },
+      { method: req.method, route: routeConfigOf(req).url ?? 'unknown', status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
     done();

@@ -5,8 +5,12 @@ import type { Config } from '../config.js';
 import type { UnauthenticatedLimit } from './auth.js';
 import { HttpProblem } from './errors.js';
 import { SharedCounters, type Take } from './shared-counters.js';
+import { routeConfigOf } from './route-config.js';
 
 const retryAfter = (ms: number) => String(Math.max(1, Math.ceil(ms / 1000)));
+
+/** The plugin's count for a take: a refused request is not counted (nothing to share), and the plugin refuses when current > max. */
+const countOf = (t: Take, max: number) => ({ current: t.admitted ? t.count : max + 1, ttl: t.resetInMs });
 
 /**
  * @fastify/rate-limit's store interface over the counters every API process shares: the limit per
@@ -17,11 +21,10 @@ function sharedStore(counters: SharedCounters) {
     incr(key: string, cb: (err: Error | null, res?: { current: number; ttl: number }) => void, timeWindow: number, max: number) {
       const [organizationId, keyId] = key.split('/') as [string, string];
       const subject = { organizationId, keyId };
-      // A refused request is not counted (nothing to share); the plugin refuses when current > max.
-      const answer = (t: Take) => cb(null, { current: t.admitted ? t.count : max + 1, ttl: t.resetInMs });
+      // Decided at once while the key is within its allowance, without a closure (this runs on every request).
       const now = counters.tryTake(subject, max, timeWindow);
-      if (now) return answer(now);
-      counters.take(subject, max, timeWindow).then(answer, (err: Error) => cb(err));
+      if (now) return cb(null, countOf(now, max));
+      counters.take(subject, max, timeWindow).then((t) => cb(null, countOf(t, max)), (err: Error) => cb(err));
     }
     child() {
       return this;
@@ -51,7 +54,10 @@ export async function registerRateLimit(app: FastifyInstance, config: Config, sq
     timeWindow: config.rateLimit.timeWindowMs,
     store: sharedStore(counters),
     keyGenerator: (req) => (req.auth ? `${req.auth.organizationId}/${req.auth.keyId}` : ''),
-    allowList: (req) => req.routeOptions.config.public === true || !req.routeOptions.url,
+    allowList: (req) => {
+      const config = routeConfigOf(req);
+      return config.public === true || !config.url;
+    },
     errorResponseBuilder: (_req, ctx) =>
       new HttpProblem(429, `Rate limit of ${ctx.max} requests per ${ctx.after} exceeded for this API key.`, undefined, {
         'retry-after': retryAfter(ctx.ttl),
