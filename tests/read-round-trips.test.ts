@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { buildTestApp, type Caller, type TestApp } from './helpers.js';
 import { callerWith, newPerson } from './access-helpers.js';
 import { trafficOf } from './traffic.js';
@@ -13,19 +13,24 @@ async function key(api: TestApp, body: Record<string, unknown>): Promise<Caller>
   return callerWith(api, res.body.secret);
 }
 
+/** A confidential meeting organised by `organizerId`, with `ownerId` taking part and owning its one agenda item. */
+async function confidentialMeeting(t: Test, api: TestApp, title: string, organizerId: string, ownerId: string) {
+  const meeting = await api.post('/v1/meetings', {
+    title, visibility: 'participants', organizerId,
+    startsAt: '2027-02-01T09:00:00Z', endsAt: '2027-02-01T10:00:00Z', timeZone: 'UTC',
+    participants: [{ personId: ownerId }],
+    agendaItems: [{ title: 'Options', kind: 'discussion', durationMinutes: 20, ownerId }],
+  });
+  t.equal(meeting.status, 201, meeting.text);
+  return meeting.body as { id: string; agendaItems: { id: string }[] };
+}
+
 t.test('the meeting detail is one statement for every kind of principal, seen or hidden', async (t) => {
   const api = await buildTestApp(t);
   const organizer = await newPerson(api, 'Hana Organizer');
   const participant = await newPerson(api, 'Paul Participant');
   const outsider = await newPerson(api, 'Olga Outsider');
-  const meeting = await api.post('/v1/meetings', {
-    title: 'HR: reorganisation', visibility: 'participants', organizerId: organizer.id,
-    startsAt: '2027-02-01T09:00:00Z', endsAt: '2027-02-01T10:00:00Z', timeZone: 'UTC',
-    participants: [{ personId: participant.id }],
-    agendaItems: [{ title: 'Options', kind: 'discussion', durationMinutes: 20, ownerId: participant.id }],
-  });
-  t.equal(meeting.status, 201, meeting.text);
-  const id = meeting.body.id as string;
+  const { id } = await confidentialMeeting(t, api, 'HR: reorganisation', organizer.id, participant.id);
   const open = await api.post('/v1/meetings', {
     title: 'Quarter plan', organizerId: organizer.id, startsAt: '2027-02-02T09:00:00Z', endsAt: '2027-02-02T10:00:00Z', timeZone: 'UTC',
   });
@@ -60,14 +65,8 @@ t.test('the meeting detail is one statement for every kind of principal, seen or
 t.test("a person's write under an owner rule asks the database one statement more than the admin key's, not two", async (t) => {
   const api = await buildTestApp(t);
   const owner = await newPerson(api, 'Olu Owner');
-  const meeting = await api.post('/v1/meetings', {
-    title: 'Budget: cut options', visibility: 'participants', organizerId: owner.id,
-    startsAt: '2027-02-01T09:00:00Z', endsAt: '2027-02-01T10:00:00Z', timeZone: 'UTC',
-    participants: [{ personId: owner.id }],
-    agendaItems: [{ title: 'Options', kind: 'discussion', durationMinutes: 20, ownerId: owner.id }],
-  });
-  t.equal(meeting.status, 201, meeting.text);
-  const path = `/v1/meetings/${meeting.body.id}/agenda-items/${meeting.body.agendaItems[0].id}`;
+  const meeting = await confidentialMeeting(t, api, 'Budget: cut options', owner.id, owner.id);
+  const path = `/v1/meetings/${meeting.id}/agenda-items/${meeting.agendaItems[0]!.id}`;
   const ownersKey = await key(api, { personId: owner.id });
   let n = 0;
   const patch = (caller: Caller) => () => caller.patch(path, { durationMinutes: 20 + (++n % 40) });
