@@ -13,8 +13,10 @@ import { SuccessLog } from './success-log.js';
 /** Deliveries one process holds at once (queued, sending or being recorded), across all endpoints. */
 const MAX_HELD = 256;
 /**
- * Claims queue ahead only while the process holds fewer than this, so a few backlogged endpoints
- * cannot take all of MAX_HELD: beyond it every further endpoint still gets its sending slots.
+ * Claims queue ahead only while fewer than this are sending or queued to send in the process, so
+ * a few backlogged endpoints cannot take all of MAX_HELD: beyond it every further endpoint still
+ * gets its sending slots. Deliveries whose success is still being written do not count: under
+ * load they are many, and counting them stopped the queueing ahead that keeps endpoints busy.
  */
 const PREFETCH_WHILE_HELD_BELOW = MAX_HELD / 2;
 /** How long an endpoint whose attempt failed gets no deliveries queued ahead (unless one succeeds). */
@@ -155,6 +157,14 @@ export async function startDeliveryWorker(ctx: WorkerContext): Promise<Backgroun
     if ((sending.get(webhookId) ?? 0) === 0) sending.delete(webhookId);
   }
 
+  /** The deliveries we hold that are sending or queued to send (not those being recorded). */
+  const unsent = () => {
+    let n = 0;
+    for (const s of sending.values()) n += s;
+    for (const q of queues.values()) n += q.length;
+    return n;
+  };
+
   /** Per endpoint, the deliveries we hold that occupy or wait for a slot (not those being recorded). */
   const occupancy = () => {
     const counts = new Map<string, number>();
@@ -176,7 +186,7 @@ export async function startDeliveryWorker(ctx: WorkerContext): Promise<Backgroun
         again = false;
         const room = Math.min(MAX_HELD - held.size, CLAIM_BATCH);
         if (room <= 0 || stopping) break;
-        const prefetch = held.size < PREFETCH_WHILE_HELD_BELOW ? PREFETCH : 0;
+        const prefetch = unsent() < PREFETCH_WHILE_HELD_BELOW ? PREFETCH : 0;
         const claim = await claimDue(deps.db, workerId, room, { perEndpoint: DEFAULT_PER_ENDPOINT, prefetch, held: occupancy() });
         const touched = new Set<string>();
         for (const d of claim.deliveries) {
