@@ -1,10 +1,9 @@
-import { createServer, type Server } from 'node:http';
-import { Webhook } from 'standardwebhooks';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ReceiverMessage } from './webhook-receiver-process.js';
 
 /** How long a run waits for its last deliveries after its last commit. */
 const DRAIN_TIMEOUT_MS = 120_000;
-/** Every this many receipts per endpoint, the signature is checked (each check costs the receiver). */
-const VERIFY_EVERY = 50;
 
 export const now = () => performance.timeOrigin + performance.now();
 
@@ -44,8 +43,10 @@ export class Run {
     this.earlyReceipts.delete(id);
   }
 
-  received(endpoint: number, id: string) {
-    const at = now();
+  /** A receipt at `at`; `signature` says whether it was checked (0: no) and held (1) or not (2). */
+  received(endpoint: number, id: string, at: number, signature: 0 | 1 | 2) {
+    if (signature === 1) this.verified++;
+    if (signature === 2) this.badSignatures++;
     if (this.seen[endpoint]!.has(id)) this.duplicates++;
     this.seen[endpoint]!.add(id);
     const committed = this.committedAt.get(id);
@@ -84,47 +85,38 @@ export class Run {
 }
 
 export interface Receivers {
-  servers: Server[];
   urls: string[];
   /** The run receipts are counted in; replaced between runs. */
   run: Run;
-  /** Sets the secret each endpoint's deliveries are signed with (index = endpoint). */
-  secrets: string[];
+  /** Each endpoint's signing secret (index = endpoint), for the sampled signature checks. */
+  useSecrets(secrets: string[]): void;
   close(): void;
 }
 
 /**
- * Local webhook endpoints answering 204. Each counts the `webhook-id` of every POST in the current
- * run and, every VERIFY_EVERY receipts, checks its Standard Webhooks signature with the endpoint's
- * secret through the `standardwebhooks` package, so a sender that signs wrongly is seen.
+ * Local webhook endpoints answering 204, in a process of their own (webhook-receiver-process.ts).
+ * Each reports the `webhook-id` and arrival time of every POST, counted in the current run, and
+ * every 50th receipt's Standard Webhooks signature checked with the endpoint's secret through the
+ * `standardwebhooks` package, so a sender that signs wrongly is seen.
  */
 export async function startReceivers(count: number): Promise<Receivers> {
-  const receivers: Receivers = { servers: [], urls: [], run: new Run(0, count), secrets: [], close: () => receivers.servers.forEach((s) => s.close()) };
-  for (let i = 0; i < count; i++) {
-    let n = 0;
-    const server = createServer((req, res) => {
-      const id = String(req.headers['webhook-id']);
-      const verify = n++ % VERIFY_EVERY === 0 && receivers.secrets[i] !== undefined;
-      const chunks: Buffer[] = [];
-      if (verify) req.on('data', (c: Buffer) => chunks.push(c));
-      else req.resume();
-      req.on('end', () => {
-        const run = receivers.run;
-        run.received(i, id);
-        if (verify) {
-          try {
-            new Webhook(receivers.secrets[i]!).verify(Buffer.concat(chunks).toString('utf8'), req.headers as Record<string, string>);
-            run.verified++;
-          } catch {
-            run.badSignatures++;
-          }
-        }
-        res.writeHead(204).end();
-      });
+  const child = fork(fileURLToPath(new URL('./webhook-receiver-process.ts', import.meta.url)), [String(count)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const ready = new Promise<string[]>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the webhook receivers exited (${code}) before they were ready`)));
+    child.on('message', (m: ReceiverMessage) => {
+      if (m.type === 'ready') resolve(m.urls);
+      else for (const [endpoint, id, at, signature] of m.receipts) receivers.run.received(endpoint, id, at, signature);
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    receivers.servers.push(server);
-    receivers.urls.push(`http://127.0.0.1:${(server.address() as { port: number }).port}/hook`);
-  }
+  });
+  const receivers: Receivers = {
+    urls: [],
+    run: new Run(0, count),
+    useSecrets: (secrets) => child.send({ type: 'secrets', secrets }),
+    close: () => child.kill('SIGTERM'),
+  };
+  receivers.urls = await ready;
   return receivers;
 }
