@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { ReceiverMessage } from './webhook-receiver-process.js';
+import type { ReceiverCommand, ReceiverMessage } from './webhook-receiver-process.js';
 
 /** How long a run waits for its last deliveries after its last commit. */
 const DRAIN_TIMEOUT_MS = 120_000;
@@ -114,7 +114,7 @@ export async function startReceivers(count: number): Promise<Receivers> {
   const receivers: Receivers = {
     urls: [],
     run: new Run(0, count),
-    useSecrets: (secrets) => child.send({ type: 'secrets', secrets }),
+    useSecrets: (secrets) => child.send({ type: 'secrets', secrets } satisfies ReceiverCommand),
     close: () => child.kill('SIGTERM'),
   };
   receivers.urls = await ready;

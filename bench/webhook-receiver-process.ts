@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { Webhook } from 'standardwebhooks';
+import { now } from './webhook-receipts.js';
 
 // The bench's webhook endpoints, a process of their own (started by webhook-receipts.ts): a
 // receiver that shared the producers' event loop would answer late whenever they are busy, and
@@ -12,15 +13,17 @@ const REPORT_MS = 20;
 
 /** A receipt: endpoint index, webhook-id, arrival time (ms since the epoch), signature 0 unchecked / 1 good / 2 bad. */
 export type Receipt = [endpoint: number, id: string, at: number, signature: 0 | 1 | 2];
+/** What the receivers tell the bench process. */
 export type ReceiverMessage = { type: 'ready'; urls: string[] } | { type: 'receipts'; receipts: Receipt[] };
+/** What the bench process tells the receivers: each endpoint's signing secret (index = endpoint). */
+export type ReceiverCommand = { type: 'secrets'; secrets: string[] };
 
-const now = () => performance.timeOrigin + performance.now();
 const count = Number(process.argv[2]);
 let secrets: string[] = [];
 let pending: Receipt[] = [];
 const send = (m: ReceiverMessage) => process.send!(m);
 
-process.on('message', (m: { type: 'secrets'; secrets: string[] }) => {
+process.on('message', (m: ReceiverCommand) => {
   if (m.type === 'secrets') secrets = m.secrets;
 });
 process.on('disconnect', () => process.exit(0));

@@ -157,26 +157,28 @@ export async function startDeliveryWorker(ctx: WorkerContext): Promise<Backgroun
     if ((sending.get(webhookId) ?? 0) === 0) sending.delete(webhookId);
   }
 
-  /** The deliveries we hold that are sending or queued to send (not those being recorded). */
-  const unsent = () => {
-    let n = 0;
-    for (const s of sending.values()) n += s;
-    for (const q of queues.values()) n += q.length;
-    return n;
-  };
-
-  /** Per endpoint, the deliveries we hold that occupy or wait for a slot (not those being recorded). */
+  /**
+   * Per endpoint, the deliveries we hold that occupy or wait for a slot, and how many that is in
+   * all (`unsent`); those whose outcome is only being recorded count in neither.
+   */
   const occupancy = () => {
     const counts = new Map<string, number>();
-    for (const [id, n] of sending) counts.set(id, n);
-    for (const [id, q] of queues) counts.set(id, (counts.get(id) ?? 0) + q.length);
+    let unsent = 0;
+    for (const [id, n] of sending) {
+      counts.set(id, n);
+      unsent += n;
+    }
+    for (const [id, q] of queues) {
+      counts.set(id, (counts.get(id) ?? 0) + q.length);
+      unsent += q.length;
+    }
     // Counting the prefetch as taken leaves a failing endpoint only the slots it can send on now.
     const now = Date.now();
     for (const [id, until] of failing) {
       if (until < now) failing.delete(id);
       else counts.set(id, (counts.get(id) ?? 0) + PREFETCH);
     }
-    return counts;
+    return { counts, unsent };
   };
 
   const claimLoop = async () => {
@@ -186,8 +188,9 @@ export async function startDeliveryWorker(ctx: WorkerContext): Promise<Backgroun
         again = false;
         const room = Math.min(MAX_HELD - held.size, CLAIM_BATCH);
         if (room <= 0 || stopping) break;
-        const prefetch = unsent() < PREFETCH_WHILE_HELD_BELOW ? PREFETCH : 0;
-        const claim = await claimDue(deps.db, workerId, room, { perEndpoint: DEFAULT_PER_ENDPOINT, prefetch, held: occupancy() });
+        const { counts, unsent } = occupancy();
+        const prefetch = unsent < PREFETCH_WHILE_HELD_BELOW ? PREFETCH : 0;
+        const claim = await claimDue(deps.db, workerId, room, { perEndpoint: DEFAULT_PER_ENDPOINT, prefetch, held: counts });
         const touched = new Set<string>();
         for (const d of claim.deliveries) {
           held.set(d.id, d.webhookId);
