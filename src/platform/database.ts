@@ -3,9 +3,12 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as schema from '../../db/schema/index.js';
 
-export type Db = PostgresJsDatabase<typeof schema>;
+/**
+ * No schema is given to drizzle: the relational query API is not used, and with a schema drizzle
+ * builds a query builder per table for every transaction it opens.
+ */
+export type Db = PostgresJsDatabase;
 /** A transaction or the pool: query functions take either (`tx ?? db`). */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type DbOrTx = Db | Tx;
@@ -112,7 +115,7 @@ function openPool(url: string, max: number, applicationName: string, timeoutMs: 
     sql.listen = session.listen;
     guard = `select ${Object.entries(guardSettings(timeoutMs)).map(([name, ms]) => `set_config('${name}', '${ms}', true)`).join(', ')}`;
   }
-  return { sql, db: drizzle(preparing(sql, guard), { schema, casing: 'snake_case' }), max };
+  return { sql, db: drizzle(preparing(sql, guard), { casing: 'snake_case' }), max };
 }
 
 export interface DatabaseOptions {
