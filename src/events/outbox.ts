@@ -85,24 +85,32 @@ const confidentialMeetingOf = sql`coalesce(
   case when e.data->'meeting'->>'visibility' = 'participants' and e.data->'meeting'->>'id' ~ ${sql.raw(`'${UUID_TEXT}'`)}
     then (e.data->'meeting'->>'id')::uuid end)`;
 
-/**
- * The common table expressions (for a top-level WITH, where data-modifying ones must sit) that
- * append `events` in the order given, with every subscriber's statement over them. Rows are
- * inserted in that order, so their `seq` follows it: within one transaction (one txid) that is
- * the log's order (see db/schema/platform.ts).
- */
-export function appendEventsCtes(events: EventToAppend[]): SQL {
+/** The rows `appendEventsCtes` appends, as the one JSON parameter it takes, in the order given. */
+export function eventRowsJson(events: EventToAppend[]): string {
   const rows = events.map(
     (e, i) =>
       `{"ord":${i},"id":${JSON.stringify(e.id)},"organization_id":${JSON.stringify(e.organizationId)},"type":${JSON.stringify(e.type)},` +
       `"occurred_at":${JSON.stringify(e.occurredAt.toISOString())},"actor_key_id":${JSON.stringify(e.actor.keyId)},` +
       `"actor_person_id":${JSON.stringify(e.actor.personId)},"data":${e.dataJson}}`,
   );
+  return `[${rows.join(',')}]`;
+}
+
+/** Changes whenever a subscriber is registered: a statement built with the subscribers of before is stale. */
+export const subscribersVersion = () => subscribers.length;
+
+/**
+ * The common table expressions (for a top-level WITH, where data-modifying ones must sit) that
+ * append the events of `rows` (eventRowsJson, or a placeholder for it) in their order, with every
+ * subscriber's statement over them. Rows are inserted in that order, so their `seq` follows it:
+ * within one transaction (one txid) that is the log's order (see db/schema/platform.ts).
+ */
+export function appendEventsCtes(rows: SQL | string): SQL {
   const ctes = [
     sql`appended_events as (
       insert into events (id, organization_id, type, occurred_at, data, actor_key_id, actor_person_id, confidential_meeting_id, meeting_id)
       select e.id, e.organization_id, e.type, e.occurred_at, e.data, e.actor_key_id, e.actor_person_id, ${confidentialMeetingOf}, ${meetingOf}
-      from jsonb_to_recordset(${`[${rows.join(',')}]`}::jsonb)
+      from jsonb_to_recordset(${rows}::jsonb)
         as e(ord int, id uuid, organization_id uuid, type text, occurred_at timestamptz, data jsonb, actor_key_id uuid, actor_person_id uuid)
       order by ord
       returning id, organization_id, type, occurred_at, data, confidential_meeting_id)`,
@@ -118,6 +126,6 @@ export function appendEventsCtes(events: EventToAppend[]): SQL {
  */
 export async function appendEvent(tx: Tx, organizationId: string, type: string, data: Record<string, unknown>, actor?: EventActor): Promise<AppendedEvent> {
   const { event, row } = eventToAppend(organizationId, type, data, actor);
-  await tx.execute(sql`with ${appendEventsCtes([row])} select 1`);
+  await tx.execute(sql`with ${appendEventsCtes(eventRowsJson([row]))} select 1`);
   return event;
 }

@@ -1,9 +1,10 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { agendaItems, meetingParticipants, people } from '../../db/schema/index.js';
 import type { DbOrTx } from '../platform/database.js';
 import { BadRequest } from '../platform/errors.js';
 import { Id } from '../platform/schemas.js';
+import { builtOnce } from '../platform/built-once.js';
 
 // Checks and lookups that decisions, issues, minutes and feedback share: what a body may name
 // inside a meeting, and the names/e-mails that event payloads embed so receivers need not call back.
@@ -40,15 +41,20 @@ export async function assertParticipants(db: DbOrTx, organizationId: string, mee
   if (missing) throw new BadRequest(`${missing.path} is not a participant of this meeting.`, [{ path: missing.path, message: 'not a participant of this meeting' }]);
 }
 
+const summariesStatement = builtOnce<PersonSummary>((db) =>
+  db
+    .select({ id: people.id, name: people.name, email: people.email, departmentId: people.departmentId })
+    .from(people)
+    .where(and(eq(people.organizationId, sql.placeholder('org')), sql`${people.id} = any(${sql.placeholder('ids')}::uuid[])`)),
+);
+
 /** Name, e-mail and department of each person, in one query. */
 export async function personSummaries(db: DbOrTx, organizationId: string, ids: (string | null | undefined)[]): Promise<Map<string, PersonSummary>> {
   const unique = [...new Set(ids.filter((id): id is string => !!id))];
   const out = new Map<string, PersonSummary>();
   if (unique.length === 0) return out;
-  const rows = await db
-    .select({ id: people.id, name: people.name, email: people.email, departmentId: people.departmentId })
-    .from(people)
-    .where(and(eq(people.organizationId, organizationId), inArray(people.id, unique)));
+  // The ids come from validated bodies and from rows: UUIDs, which an array literal needs no quoting for.
+  const rows = await summariesStatement(db, { org: organizationId, ids: `{${unique.join(',')}}` });
   for (const r of rows) out.set(r.id, r);
   return out;
 }

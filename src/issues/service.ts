@@ -4,6 +4,7 @@ import type { ChangeRecorder } from '../platform/changes.js';
 import { diffFields } from '../platform/changes.js';
 import { BadRequest, Conflict } from '../platform/errors.js';
 import { assertReferences } from '../platform/references.js';
+import { insertReturning } from '../platform/built-once.js';
 import { findMeeting, type MeetingRow } from '../meetings/queries.js';
 import { assertAgendaItemOfMeeting, personSummaries } from './meeting-context.js';
 import { findIssue, toApiIssue, type IssueRow } from './queries.js';
@@ -45,6 +46,8 @@ async function departmentOf(rec: ChangeRecorder, personId: string | null | undef
   return row?.departmentId ?? null;
 }
 
+const insertIssue = insertReturning(issues);
+
 /**
  * Opens an issue, on its own or raised in a meeting (`raisedIn`, or `meetingId` in the body): its
  * agenda item must belong to that meeting and the initiative defaults to the meeting's.
@@ -62,22 +65,19 @@ export async function createIssue(rec: ChangeRecorder, input: NewIssue, raisedIn
   }
   if (meeting?.status === 'cancelled') throw new Conflict('The meeting is cancelled; issues cannot be raised in it.');
   await assertAgendaItemOfMeeting(rec.tx, rec.organizationId, meeting?.id ?? null, input.agendaItemId, 'body.agendaItemId');
-  const [row] = await rec.tx
-    .insert(issues)
-    .values({
-      organizationId: rec.organizationId,
-      title: input.title,
-      description: input.description ?? null,
-      kind: input.kind ?? 'action',
-      priority: input.priority ?? 'normal',
-      ownerId: input.ownerId ?? null,
-      departmentId: input.departmentId !== undefined ? input.departmentId : await departmentOf(rec, input.ownerId),
-      dueAt: input.dueAt ? new Date(input.dueAt) : null,
-      meetingId: meeting?.id ?? null,
-      agendaItemId: input.agendaItemId ?? null,
-      initiativeId: input.initiativeId !== undefined ? input.initiativeId : (meeting?.initiativeId ?? null),
-    })
-    .returning();
+  const [row] = await insertIssue(rec.tx, {
+    organizationId: rec.organizationId,
+    title: input.title,
+    description: input.description ?? null,
+    kind: input.kind ?? 'action',
+    priority: input.priority ?? 'normal',
+    ownerId: input.ownerId ?? null,
+    departmentId: input.departmentId !== undefined ? input.departmentId : await departmentOf(rec, input.ownerId),
+    dueAt: input.dueAt ? new Date(input.dueAt) : null,
+    meetingId: meeting?.id ?? null,
+    agendaItemId: input.agendaItemId ?? null,
+    initiativeId: input.initiativeId !== undefined ? input.initiativeId : (meeting?.initiativeId ?? null),
+  });
   const api = toApiIssue(row!);
   await rec.audit({ action: 'create', entityType: 'issue', entityId: api.id, after: api });
   await rec.event('issue.opened', await issueEventData(rec, api, owner));

@@ -1,7 +1,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from './database.js';
 import { wakeUpsOf } from './wake-ups.js';
-import { appendEventsCtes, eventToAppend, EVENTS_CHANNEL, type AppendedEvent, type EventToAppend } from '../events/outbox.js';
+import { appendEventsCtes, eventRowsJson, eventToAppend, EVENTS_CHANNEL, subscribersVersion, type AppendedEvent, type EventToAppend } from '../events/outbox.js';
+import { builtSql } from './built-once.js';
 
 /**
  * Who is changing what: every change is attributed to an organisation, an API key, the person the
@@ -36,6 +37,32 @@ function normalise(v: unknown): unknown {
   return v instanceof Date ? v.toISOString() : v;
 }
 
+const recordStatements = new Map<string, ReturnType<typeof builtSql>>();
+
+/**
+ * The statement that writes a transaction's events (with what the event log's subscribers do
+ * with them) and audit rows, built once for each of the three shapes it takes: its values are two
+ * JSON parameters, so no statement is built per write.
+ */
+function recordStatement(events: boolean, audits: boolean) {
+  const key = `${events}:${audits}:${subscribersVersion()}`;
+  let statement = recordStatements.get(key);
+  if (!statement) {
+    const ctes: SQL[] = [];
+    if (events) ctes.push(appendEventsCtes(sql`${sql.placeholder('events')}`));
+    if (audits) {
+      ctes.push(sql`recorded_audits as (
+        insert into audit_events (organization_id, actor_key_id, actor_person_id, action, entity_type, entity_id, changes, request_id)
+        select organization_id, actor_key_id, actor_person_id, action, entity_type, entity_id, changes, request_id
+        from jsonb_to_recordset(${sql.placeholder('audits')}::jsonb)
+          as a(organization_id uuid, actor_key_id uuid, actor_person_id uuid, action text, entity_type text, entity_id uuid, changes jsonb, request_id text))`);
+    }
+    statement = builtSql(() => sql`with ${sql.join(ctes, sql`, `)} select 1`);
+    recordStatements.set(key, statement);
+  }
+  return statement;
+}
+
 /**
  * What one transaction's recorders have recorded, written by `write` in one statement at the end
  * of the transaction (audit rows, events and whatever the event log's subscribers do with them),
@@ -66,18 +93,12 @@ export class ChangeSet {
 
   /** Writes what was recorded since the last write, in one statement (none when nothing was). */
   async write(tx: Tx): Promise<void> {
-    const ctes: SQL[] = [];
-    if (this.events.length > 0) ctes.push(appendEventsCtes(this.events));
-    if (this.audits.length > 0) {
-      ctes.push(sql`recorded_audits as (
-        insert into audit_events (organization_id, actor_key_id, actor_person_id, action, entity_type, entity_id, changes, request_id)
-        select organization_id, actor_key_id, actor_person_id, action, entity_type, entity_id, changes, request_id
-        from jsonb_to_recordset(${`[${this.audits.join(',')}]`}::jsonb)
-          as a(organization_id uuid, actor_key_id uuid, actor_person_id uuid, action text, entity_type text, entity_id uuid, changes jsonb, request_id text))`);
-    }
+    if (this.events.length === 0 && this.audits.length === 0) return;
+    const values = { events: eventRowsJson(this.events), audits: `[${this.audits.join(',')}]` };
+    const statement = recordStatement(this.events.length > 0, this.audits.length > 0);
     this.events = [];
     this.audits = [];
-    if (ctes.length > 0) await tx.execute(sql`with ${sql.join(ctes, sql`, `)} select 1`);
+    await statement(tx, values);
   }
 
   /** Sends the wake-ups of what committed; call it only after the transaction has. */

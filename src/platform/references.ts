@@ -1,7 +1,24 @@
-import { sql } from 'drizzle-orm';
+import { getTableName, sql } from 'drizzle-orm';
+import { builtSql } from './built-once.js';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from './database.js';
 import { UnknownReference } from './errors.js';
+
+const referenceChecks = new Map<string, ReturnType<typeof builtSql<Record<string, boolean>>>>();
+
+/** The statement that checks ids in these tables, in this order: built once per list of tables. */
+function referenceCheck(tables: PgTable[]) {
+  const key = tables.map((table) => getTableName(table)).join(',');
+  let check = referenceChecks.get(key);
+  if (!check) {
+    const checks = tables.map(
+      (table, i) => sql`exists (select 1 from ${table} where organization_id = ${sql.placeholder('org')} and id = ${sql.placeholder(`id${i}`)}) as ${sql.raw(`r${i}`)}`,
+    );
+    check = builtSql<Record<string, boolean>>(() => sql`select ${sql.join(checks, sql`, `)}`);
+    referenceChecks.set(key, check);
+  }
+  return check;
+}
 
 /**
  * Checks that every id given in a request body names a row of the caller's organisation; an id of
@@ -16,8 +33,7 @@ export async function assertReferences(
 ) {
   const given = refs.filter((ref) => ref.id !== null && ref.id !== undefined);
   if (given.length === 0) return;
-  const checks = given.map((ref, i) => sql`exists (select 1 from ${ref.table} where organization_id = ${organizationId} and id = ${ref.id}) as ${sql.raw(`r${i}`)}`);
-  const [found] = (await db.execute(sql`select ${sql.join(checks, sql`, `)}`)) as unknown as [Record<string, boolean>];
+  const [found] = await referenceCheck(given.map((ref) => ref.table))(db, { org: organizationId, ...Object.fromEntries(given.map((ref, i) => [`id${i}`, ref.id])) });
   const missing = given.findIndex((_, i) => !found[`r${i}`]);
   if (missing >= 0) throw new UnknownReference(given[missing]!.path, given[missing]!.what);
 }

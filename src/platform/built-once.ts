@@ -1,0 +1,102 @@
+import * as drizzleOrm from 'drizzle-orm';
+import { is, Param, Placeholder, type SQL } from 'drizzle-orm';
+import type { PgDialect } from 'drizzle-orm/pg-core';
+import type postgres from 'postgres';
+import type { DbOrTx } from './database.js';
+
+/** What drizzle keeps of a query it has built: its text, its parameters and how to map its rows. */
+interface Built {
+  queryString: string;
+  params: unknown[];
+  fields?: unknown[];
+  joinsNotNullableMap?: Record<string, boolean>;
+  customResultMapper?: (rows: unknown[][]) => unknown;
+}
+
+/** A drizzle select, insert, update or delete, before it is run. */
+interface Preparable {
+  prepare(name: string): unknown;
+}
+
+type MapRow = (fields: unknown[], row: unknown[], joinsNotNullableMap?: Record<string, boolean>) => unknown;
+/** drizzle's own row mapping, which its types leave out (internal, exported by its module all the same). */
+const mapResultRow = (drizzleOrm as unknown as { mapResultRow: MapRow }).mapResultRow;
+
+/**
+ * How one parameter of a built query gets its value: a constant, a placeholder's value, or a
+ * placeholder's value through its column's mapping (a Date to a timestamp), null staying null as
+ * when drizzle builds the query with the value in it.
+ */
+function filler(param: unknown): (values: Record<string, unknown>) => unknown {
+  if (is(param, Placeholder)) return (values) => values[param.name];
+  if (is(param, Param) && is(param.value, Placeholder)) {
+    const { name } = param.value;
+    const encoder = param.encoder as { mapToDriverValue(v: unknown): unknown } | undefined;
+    return (values) => {
+      const v = values[name];
+      return v === null || v === undefined || !encoder ? (v ?? null) : encoder.mapToDriverValue(v);
+    };
+  }
+  return () => param;
+}
+
+const clientOf = (db: DbOrTx) => (db as unknown as { session: { client: postgres.Sql } }).session.client;
+
+/**
+ * A drizzle query built once, with `sql.placeholder`s for its values, and run on whichever handle
+ * each call gives, the pool or a transaction. drizzle builds a query's SQL anew every time it runs
+ * it, which for an insert of a wide row costs more CPU than PostgreSQL spends on the insert, and
+ * its prepared statements belong to the one handle they were prepared on, so none can serve the
+ * transactions that writes run in. Rows come back mapped by drizzle's own column mapping, as the
+ * query would have answered them. `build` must give the same query whatever handle it is passed:
+ * the handle is only what drizzle needs to build it on.
+ */
+export function builtOnce<Row>(build: (db: DbOrTx) => Preparable): (db: DbOrTx, values: Record<string, unknown>) => Promise<Row[]> {
+  let built: Built | undefined;
+  let fill: ((values: Record<string, unknown>) => unknown)[] | undefined;
+  return async (db, values) => {
+    built ??= build(db).prepare('built_once') as Built;
+    fill ??= built.params.map(filler);
+    const { queryString, fields, joinsNotNullableMap, customResultMapper } = built;
+    const query = clientOf(db).unsafe(queryString, fill.map((f) => f(values)) as never[], { prepare: true });
+    if (!fields && !customResultMapper) return (await query) as unknown as Row[];
+    const rows = (await query.values()) as unknown as unknown[][];
+    return (customResultMapper ? customResultMapper(rows) : rows.map((row) => mapResultRow(fields!, row, joinsNotNullableMap))) as Row[];
+  };
+}
+
+/**
+ * A statement written with drizzle's `sql` and `sql.placeholder`s, compiled to its text once and
+ * run on whichever handle each call gives; it answers its rows as they come (as `execute` does).
+ */
+export function builtSql<Row>(build: () => SQL): (db: DbOrTx, values: Record<string, unknown>) => Promise<Row[]> {
+  let built: { text: string; fill: ((values: Record<string, unknown>) => unknown)[] } | undefined;
+  return async (db, values) => {
+    if (!built) {
+      const { sql: text, params } = (db as unknown as { dialect: PgDialect }).dialect.sqlToQuery(build());
+      built = { text, fill: params.map(filler) };
+    }
+    const { text, fill } = built;
+    return (await clientOf(db).unsafe(text, fill.map((f) => f(values)) as never[], { prepare: true })) as unknown as Row[];
+  };
+}
+
+/**
+ * `insert … values (…) returning *` of the columns given (those `undefined` take their
+ * defaults), built once per set of columns (see builtOnce).
+ */
+export function insertReturning<T extends drizzleOrm.Table>(table: T) {
+  const statements = new Map<string, (db: DbOrTx, values: Record<string, unknown>) => Promise<T['$inferSelect'][]>>();
+  return (db: DbOrTx, values: T['$inferInsert']): Promise<T['$inferSelect'][]> => {
+    const given = Object.entries(values as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    const key = given.map(([k]) => k).join(',');
+    let run = statements.get(key);
+    if (!run) {
+      const placeholders = Object.fromEntries(given.map(([k]) => [k, drizzleOrm.sql.placeholder(k)]));
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      run = builtOnce<T['$inferSelect']>((handle) => (handle as any).insert(table).values(placeholders).returning());
+      statements.set(key, run);
+    }
+    return run(db, Object.fromEntries(given));
+  };
+}
