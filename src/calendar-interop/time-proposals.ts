@@ -9,6 +9,9 @@ import { assertMeetingEditable, findMeeting, meetingApi } from '../meetings/quer
 import { updateMeeting } from '../meetings/update.js';
 import { declineCounterText } from './decline-counter.js';
 import type { ApiTimeProposal, ApiTimeProposalDecision } from './schemas.js';
+import { insertReturning } from '../platform/built-once.js';
+
+const insertMeetingTimeProposals = insertReturning(meetingTimeProposals);
 
 export type ProposalRow = typeof meetingTimeProposals.$inferSelect;
 type Proposer = { name: string; email: string };
@@ -52,7 +55,7 @@ export function listProposals(db: DbOrTx, organizationId: string, meetingId: str
 
 /** Records an attendee's proposal (audited); the caller emits the event. */
 export async function insertProposal(rec: ChangeRecorder, input: { meetingId: string; personId: string; startsAt: Date; endsAt: Date; comment: string | null; sequence: number }, who: Proposer) {
-  const [row] = await rec.tx.insert(meetingTimeProposals).values({ organizationId: rec.organizationId, ...input }).returning();
+  const [row] = await insertMeetingTimeProposals(rec.tx, { organizationId: rec.organizationId, ...input });
   const api = toApiProposal(row!, who);
   await rec.audit({ action: 'create', entityType: 'meeting_time_proposal', entityId: row!.id, after: api });
   return api;

@@ -8,6 +8,9 @@ import { findMeeting } from '../meetings/queries.js';
 import { assertAgendaItemOfMeeting, assertParticipants } from '../issues/meeting-context.js';
 import { findDecision, stancesOf, toApiDecision, type DecisionRow, type Stances } from './queries.js';
 import type { ApiDecision, DecisionPatch, NewDecision } from './schemas.js';
+import { insertReturning } from '../platform/built-once.js';
+
+const insertDecisions = insertReturning(decisions);
 
 /** Supporters and objectors must be distinct participants of the meeting (400 naming the entry). */
 async function checkStances(rec: ChangeRecorder, meetingId: string, s: Stances) {
@@ -73,20 +76,17 @@ export async function recordDecision(rec: ChangeRecorder, meetingId: string, inp
   const stances = stancesFrom(input);
   await checkStances(rec, meetingId, stances);
   const old = input.supersedesId ? await lockSupersedable(rec, input.supersedesId) : null;
-  const [row] = await rec.tx
-    .insert(decisions)
-    .values({
-      organizationId: rec.organizationId,
-      meetingId,
-      agendaItemId: input.agendaItemId ?? null,
-      initiativeId: meeting.initiativeId,
-      title: input.title,
-      statement: input.statement,
-      rationale: input.rationale ?? null,
-      decidedAt: input.decidedAt ? new Date(input.decidedAt) : new Date(),
-      supersedesId: input.supersedesId ?? null,
-    })
-    .returning();
+  const [row] = await insertDecisions(rec.tx, {
+    organizationId: rec.organizationId,
+    meetingId,
+    agendaItemId: input.agendaItemId ?? null,
+    initiativeId: meeting.initiativeId,
+    title: input.title,
+    statement: input.statement,
+    rationale: input.rationale ?? null,
+    decidedAt: input.decidedAt ? new Date(input.decidedAt) : new Date(),
+    supersedesId: input.supersedesId ?? null,
+  });
   await writeStances(rec, row!.id, stances);
   const api = toApiDecision(row!, stances);
   await rec.audit({ action: 'create', entityType: 'decision', entityId: api.id, after: api });

@@ -8,6 +8,9 @@ import { tenantFinder } from '../platform/finders.js';
 import { assertReferences } from '../platform/references.js';
 import { iso } from '../platform/schemas.js';
 import type { DepartmentPatch, NewDepartment } from './schemas.js';
+import { insertReturning } from '../platform/built-once.js';
+
+const insertDepartments = insertReturning(departments);
 
 type Row = typeof departments.$inferSelect;
 
@@ -72,7 +75,7 @@ async function assertRefs(rec: ChangeRecorder, input: DepartmentPatch) {
 export async function createDepartment(rec: ChangeRecorder, input: NewDepartment) {
   await assertRefs(rec, input);
   await assertCodeFree(rec.tx, rec.organizationId, input.code);
-  const [row] = await rec.tx.insert(departments).values({ ...input, organizationId: rec.organizationId }).returning();
+  const [row] = await insertDepartments(rec.tx, { ...input, organizationId: rec.organizationId });
   const api = toApiDepartment(row!);
   await rec.audit({ action: 'create', entityType: 'department', entityId: api.id, after: api });
   return api;

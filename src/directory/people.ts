@@ -9,6 +9,9 @@ import { tenantFinder } from '../platform/finders.js';
 import { assertReferences } from '../platform/references.js';
 import { iso } from '../platform/schemas.js';
 import type { NewPerson, PersonPatch } from './schemas.js';
+import { insertReturning } from '../platform/built-once.js';
+
+const insertPeople = insertReturning(people);
 
 type Row = typeof people.$inferSelect;
 
@@ -61,7 +64,7 @@ async function assertEmailFree(db: DbOrTx, organizationId: string, email: string
 export async function createPerson(rec: ChangeRecorder, input: NewPerson) {
   await assertReferences(rec.tx, rec.organizationId, [{ path: 'body.departmentId', table: departments, id: input.departmentId, what: 'department' }]);
   await assertEmailFree(rec.tx, rec.organizationId, input.email);
-  const [row] = await rec.tx.insert(people).values({ ...input, organizationId: rec.organizationId }).returning();
+  const [row] = await insertPeople(rec.tx, { ...input, organizationId: rec.organizationId });
   const api = toApiPerson(row!);
   await rec.audit({ action: 'create', entityType: 'person', entityId: api.id, after: api });
   return api;

@@ -10,6 +10,9 @@ import { iso } from '../platform/schemas.js';
 import { toApiGoal } from './goals.js';
 import { syncLeadMembers, toApiMember } from './members.js';
 import type { InitiativePatch, initiativeStatuses, NewInitiative } from './schemas.js';
+import { insertReturning } from '../platform/built-once.js';
+
+const insertInitiatives = insertReturning(initiatives);
 
 type Row = typeof initiatives.$inferSelect;
 type Status = (typeof initiativeStatuses)[number];
@@ -124,7 +127,7 @@ export async function createInitiative(rec: ChangeRecorder, input: NewInitiative
   assertDates(input.startDate, input.targetDate);
   await assertRefs(rec, input);
   const { departmentIds = [], ...fields } = input;
-  const [row] = await rec.tx.insert(initiatives).values({ ...fields, organizationId: rec.organizationId }).returning();
+  const [row] = await insertInitiatives(rec.tx, { ...fields, organizationId: rec.organizationId });
   await replaceDepartments(rec, row!.id, departmentIds);
   const api = toApiInitiative(row!, departmentIds);
   await rec.audit({ action: 'create', entityType: 'initiative', entityId: api.id, after: api });

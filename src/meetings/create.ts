@@ -6,6 +6,9 @@ import { appendAgendaItems, type AgendaItemInput } from '../agenda/queries.js';
 import { assertMeetingTimes, assertPeople, loadMeetingDetail, toApiMeeting, type MeetingRow } from './queries.js';
 import { coveredUntil, normaliseRecurrence, occurrences } from './recurrence.js';
 import type { ApiMeetingDetail, NewMeeting } from './schemas.js';
+import { insertReturning } from '../platform/built-once.js';
+
+const insertMeetings = insertReturning(meetings);
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Occurrences of a series exist as meetings this far ahead (the worker keeps extending it). */
@@ -128,10 +131,7 @@ export async function createMeeting(rec: ChangeRecorder, input: CreateMeetingInp
     await rec.audit({ action: 'create', entityType: 'meeting_series', entityId: series!.id, after: { ...common, recurrence, firstStartsAt: startsAt.toISOString() } });
     [first] = (await materializeOccurrences(rec, series!, starts, { followUpOfId: input.followUpOfId })) as [MeetingRow];
   } else {
-    const [row] = await rec.tx
-      .insert(meetings)
-      .values({ ...common, organizationId: org, startsAt, endsAt, materialsDueAt, followUpOfId: input.followUpOfId ?? null })
-      .returning();
+    const [row] = await insertMeetings(rec.tx, { ...common, organizationId: org, startsAt, endsAt, materialsDueAt, followUpOfId: input.followUpOfId ?? null });
     first = row!;
     await rec.audit({ action: 'create', entityType: 'meeting', entityId: first.id, after: toApiMeeting(first) });
     await addParticipants(rec, [first.id], template);

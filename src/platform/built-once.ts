@@ -1,5 +1,5 @@
 import * as drizzleOrm from 'drizzle-orm';
-import { is, Param, Placeholder, type SQL } from 'drizzle-orm';
+import { DrizzleQueryError, is, Param, Placeholder, type SQL } from 'drizzle-orm';
 import type { PgDialect } from 'drizzle-orm/pg-core';
 import type postgres from 'postgres';
 import type { DbOrTx } from './database.js';
@@ -40,6 +40,12 @@ function filler(param: unknown): (values: Record<string, unknown>) => unknown {
   return () => param;
 }
 
+/** A failed statement fails as one drizzle ran would: PostgreSQL's error as the `cause` (see errors.ts). */
+const failedAsDrizzle = <T>(query: PromiseLike<T>, text: string, params: unknown[]): Promise<T> =>
+  Promise.resolve(query).catch((err: unknown) => {
+    throw new DrizzleQueryError(text, params, err as Error);
+  });
+
 const clientOf = (db: DbOrTx) => (db as unknown as { session: { client: postgres.Sql } }).session.client;
 
 /**
@@ -58,9 +64,10 @@ export function builtOnce<Row>(build: (db: DbOrTx) => Preparable): (db: DbOrTx, 
     built ??= build(db).prepare('built_once') as Built;
     fill ??= built.params.map(filler);
     const { queryString, fields, joinsNotNullableMap, customResultMapper } = built;
-    const query = clientOf(db).unsafe(queryString, fill.map((f) => f(values)) as never[], { prepare: true });
-    if (!fields && !customResultMapper) return (await query) as unknown as Row[];
-    const rows = (await query.values()) as unknown as unknown[][];
+    const params = fill.map((f) => f(values));
+    const query = clientOf(db).unsafe(queryString, params as never[], { prepare: true });
+    if (!fields && !customResultMapper) return (await failedAsDrizzle(query, queryString, params)) as unknown as Row[];
+    const rows = (await failedAsDrizzle(query.values(), queryString, params)) as unknown as unknown[][];
     return (customResultMapper ? customResultMapper(rows) : rows.map((row) => mapResultRow(fields!, row, joinsNotNullableMap))) as Row[];
   };
 }
@@ -77,7 +84,8 @@ export function builtSql<Row>(build: () => SQL): (db: DbOrTx, values: Record<str
       built = { text, fill: params.map(filler) };
     }
     const { text, fill } = built;
-    return (await clientOf(db).unsafe(text, fill.map((f) => f(values)) as never[], { prepare: true })) as unknown as Row[];
+    const params = fill.map((f) => f(values));
+    return (await failedAsDrizzle(clientOf(db).unsafe(text, params as never[], { prepare: true }), text, params)) as unknown as Row[];
   };
 }
 

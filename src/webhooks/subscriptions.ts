@@ -12,6 +12,9 @@ import { generateWebhookSecret } from './signing.js';
 import { checkWebhookUrl, normaliseWebhookUrl } from './ssrf.js';
 import { SKIP_QUEUED } from './queue.js';
 import type { NewWebhook, WebhookPatch } from './schemas.js';
+import { insertReturning } from '../platform/built-once.js';
+
+const insertWebhooks = insertReturning(webhooks);
 
 export type WebhookRow = typeof webhooks.$inferSelect;
 
@@ -89,10 +92,7 @@ export async function createWebhook(rec: ChangeRecorder, input: NewWebhook, allo
   assertEventTypes(input.eventTypes, 'body.eventTypes');
   const url = await acceptableWebhookUrl(input.url, allow);
   const secret = generateWebhookSecret();
-  const [row] = await rec.tx
-    .insert(webhooks)
-    .values({ organizationId: rec.organizationId, url, description: input.description ?? null, eventTypes: [...new Set(input.eventTypes)], enabled: input.enabled ?? true, includeConfidential: input.includeConfidential ?? false, secret })
-    .returning();
+  const [row] = await insertWebhooks(rec.tx, { organizationId: rec.organizationId, url, description: input.description ?? null, eventTypes: [...new Set(input.eventTypes)], enabled: input.enabled ?? true, includeConfidential: input.includeConfidential ?? false, secret });
   const api = toApiWebhook(row!);
   await rec.audit({ action: 'create', entityType: 'webhook', entityId: api.id, after: api });
   return { ...api, secret };
