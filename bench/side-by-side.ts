@@ -4,7 +4,9 @@
  * default); they take 5 s autocannon runs of GET /v1/departments/{id} in turn (8 rounds, the order
  * swapped each round), and the API process CPU per request of each is read from /proc. Both
  * checkouts need their node_modules. AB_NODE_ARGS (NAME is replaced by `before` or `now`) passes
- * node flags such as `--cpu-prof --cpu-prof-dir=/tmp/prof/NAME` to both servers.
+ * node flags such as `--cpu-prof --cpu-prof-dir=/tmp/prof/NAME` to both servers. AB_REQUEST=issue
+ * measures the recorded write of the `writes` scenario instead: POST /v1/issues with an owner and a
+ * department, one disabled webhook subscribed to `issue.*`.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,18 +27,23 @@ async function start(name: string, dir: string, port: number) {
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) { if (await fetch(url + '/readyz').then((r) => r.ok, () => false)) break; await new Promise((r) => setTimeout(r, 100)); }
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-  const dept = await (await fetch(url + '/v1/departments', { method: 'POST', headers, body: JSON.stringify({ name: 'AB', code: 'AB' }) })).json();
-  return { name, child, url: `${url}/v1/departments/${dept.id}`, headers, db };
+  const post = async (path: string, body: unknown) => (await fetch(url + path, { method: 'POST', headers, body: JSON.stringify(body) })).json();
+  const dept = await post('/v1/departments', { name: 'AB', code: 'AB' });
+  if (process.env.AB_REQUEST !== 'issue') return { name, child, url: `${url}/v1/departments/${dept.id}`, headers, db };
+  const owner = await post('/v1/people', { name: 'AB owner', email: 'ab-owner@example.com', departmentId: dept.id });
+  await post('/v1/webhooks', { url: 'http://127.0.0.1:9/ab', eventTypes: ['issue.*'], enabled: false });
+  const body = JSON.stringify({ title: 'AB write', ownerId: owner.id, departmentId: dept.id });
+  return { name, child, url: `${url}/v1/issues`, headers, db, method: 'POST' as const, body };
 }
 if (process.argv.length < 4) throw new Error('usage: npx tsx bench/side-by-side.ts <checkout-before> <checkout-now>');
 const a = await start('before', process.argv[2]!, 4101);
 const b = await start('now', process.argv[3]!, 4102);
 const sums: Record<string, { t: number; n: number; rps: number[] }> = { before: { t: 0, n: 0, rps: [] }, now: { t: 0, n: 0, rps: [] } };
-for (const s of [a, b]) await autocannon({ url: s.url, headers: s.headers, connections: 32, duration: 3 });
+for (const s of [a, b]) await autocannon({ url: s.url, headers: s.headers, method: s.method, body: s.body, connections: 32, duration: 3 });
 for (let round = 0; round < 8; round++) {
   for (const s of round % 2 ? [b, a] : [a, b]) {
     const t0 = await ticks(s.child.pid!);
-    const r = await autocannon({ url: s.url, headers: s.headers, connections: 32, duration: 5 });
+    const r = await autocannon({ url: s.url, headers: s.headers, method: s.method, body: s.body, connections: 32, duration: 5 });
     const t1 = await ticks(s.child.pid!);
     if (r.non2xx) throw new Error(`${s.name}: ${r.non2xx} non-2xx`);
     sums[s.name]!.t += t1 - t0; sums[s.name]!.n += r.requests.total; sums[s.name]!.rps.push(Math.round(r.requests.average));
