@@ -28,7 +28,9 @@ const mapResultRow = (drizzleOrm as unknown as { mapResultRow: MapRow }).mapResu
  * when drizzle builds the query with the value in it.
  */
 function filler(param: unknown): (values: Record<string, unknown>) => unknown {
-  if (is(param, Placeholder)) return (values) => values[param.name];
+  // A placeholder outside a Param (one in a condition, `gt(column, placeholder)`) has no column to
+  // map its value: a Date is sent as a timestamp's text, as drizzle sends the Date it maps.
+  if (is(param, Placeholder)) return (values) => (values[param.name] instanceof Date ? (values[param.name] as Date).toISOString() : values[param.name]);
   if (is(param, Param) && is(param.value, Placeholder)) {
     const { name } = param.value;
     const encoder = param.encoder as { mapToDriverValue(v: unknown): unknown } | undefined;
