@@ -3,6 +3,7 @@ import { and, eq, gt, sql } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { idempotencyKeys } from '../../db/schema/index.js';
 import { ChangeSet, sentWithCommit, type ChangeRecorder } from './changes.js';
+import { builtOnce } from './built-once.js';
 import type { Db } from './database.js';
 import { BadRequest, Conflict, Unprocessable } from './errors.js';
 import { setEtag } from './etag.js';
@@ -34,6 +35,33 @@ function idempotencyKey(req: FastifyRequest): string | null {
   return key;
 }
 
+const p = (name: string) => sql.placeholder(name);
+
+/** The answer stored for an Idempotency-Key that has not expired (built once: see built-once.ts). */
+const storedAnswer = builtOnce<typeof idempotencyKeys.$inferSelect>((db) =>
+  db
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.organizationId, p('org')), eq(idempotencyKeys.key, p('key')), gt(idempotencyKeys.expiresAt, p('now')))),
+);
+
+/** Stores the answer for an Idempotency-Key, replacing an expired one as if it were new. */
+const storeAnswer = builtOnce((db) =>
+  db
+    .insert(idempotencyKeys)
+    .values({ organizationId: p('org'), key: p('key'), requestHash: p('hash'), responseStatus: p('status'), responseBody: p('body'), expiresAt: p('expires') })
+    .onConflictDoUpdate({
+      target: [idempotencyKeys.organizationId, idempotencyKeys.key],
+      set: {
+        requestHash: sql`excluded.request_hash`,
+        responseStatus: sql`excluded.response_status`,
+        responseBody: sql`excluded.response_body`,
+        createdAt: sql`excluded.created_at`,
+        expiresAt: sql`excluded.expires_at`,
+      },
+    }),
+);
+
 /**
  * Runs a write: one transaction holding the change, its audit records, its events and (for a POST
  * with `Idempotency-Key`) the stored answer, the last three written together at its end, in the
@@ -62,10 +90,7 @@ export async function mutate<T>(
       // read takes its snapshot after the lock is ours and sees what a finished holder committed.
       const [[{ locked }], [stored]] = await Promise.all([
         tx.execute(sql`select pg_try_advisory_xact_lock(hashtext(${ctx.organizationId}), hashtext(${key})) as locked`) as unknown as Promise<[{ locked: boolean }]>,
-        tx
-          .select()
-          .from(idempotencyKeys)
-          .where(and(eq(idempotencyKeys.organizationId, ctx.organizationId), eq(idempotencyKeys.key, key), gt(idempotencyKeys.expiresAt, new Date()))),
+        storedAnswer(tx, { org: ctx.organizationId, key, now: new Date() }),
       ]);
       if (!locked) throw new Conflict('A request with this Idempotency-Key is still being processed; retry later.');
       // A streamed body (a multipart upload) has a fingerprint only once it has been read: such a
@@ -89,13 +114,7 @@ export async function mutate<T>(
       // The recorded changes and the stored answer go out together with the COMMIT: one round trip.
       last = sentWithCommit(Promise.all([
         changes.write(tx),
-        tx
-          .insert(idempotencyKeys)
-          .values({ organizationId: ctx.organizationId, key, requestHash: fingerprint, responseStatus: status, responseBody: storedBody, expiresAt: new Date(Date.now() + KEEP_MS) })
-          .onConflictDoUpdate({
-            target: [idempotencyKeys.organizationId, idempotencyKeys.key],
-            set: { requestHash: fingerprint, responseStatus: status, responseBody: storedBody, createdAt: new Date(), expiresAt: new Date(Date.now() + KEEP_MS) },
-          }),
+        storeAnswer(tx, { org: ctx.organizationId, key, hash: fingerprint, status, body: storedBody, expires: new Date(Date.now() + KEEP_MS) }),
       ]));
       return { replayed: false as const, status, body };
     }
