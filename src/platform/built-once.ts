@@ -92,21 +92,32 @@ export function builtSql<Row>(build: () => SQL): (db: DbOrTx, values: Record<str
 }
 
 /**
+ * Statements whose text depends on the shape of what they are given (which columns, which tables,
+ * which parts): `statementFor(shape, make)` builds the one for a shape the first time it is asked
+ * for, and answers the same one after.
+ */
+export function perShape<S>(): (shape: string, make: () => S) => S {
+  const statements = new Map<string, S>();
+  return (shape, make) => {
+    let statement = statements.get(shape);
+    if (!statement) statements.set(shape, (statement = make()));
+    return statement;
+  };
+}
+
+/**
  * `insert … values (…) returning *` of the columns given (those `undefined` take their
  * defaults), built once per set of columns (see builtOnce).
  */
 export function insertReturning<T extends drizzleOrm.Table>(table: T) {
-  const statements = new Map<string, (db: DbOrTx, values: Record<string, unknown>) => Promise<T['$inferSelect'][]>>();
+  const statementFor = perShape<(db: DbOrTx, values: Record<string, unknown>) => Promise<T['$inferSelect'][]>>();
   return (db: DbOrTx, values: T['$inferInsert']): Promise<T['$inferSelect'][]> => {
     const given = Object.entries(values as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    const key = given.map(([k]) => k).join(',');
-    let run = statements.get(key);
-    if (!run) {
+    const run = statementFor(given.map(([k]) => k).join(','), () => {
       const placeholders = Object.fromEntries(given.map(([k]) => [k, drizzleOrm.sql.placeholder(k)]));
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      run = builtOnce<T['$inferSelect']>((handle) => (handle as any).insert(table).values(placeholders).returning());
-      statements.set(key, run);
-    }
+      return builtOnce<T['$inferSelect']>((handle) => (handle as any).insert(table).values(placeholders).returning());
+    });
     return run(db, Object.fromEntries(given));
   };
 }

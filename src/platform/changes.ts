@@ -2,7 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from './database.js';
 import { wakeUpsOf } from './wake-ups.js';
 import { appendEventsCtes, eventRowsJson, eventToAppend, EVENTS_CHANNEL, subscribersVersion, type AppendedEvent, type EventToAppend } from '../events/outbox.js';
-import { builtSql } from './built-once.js';
+import { builtSql, perShape } from './built-once.js';
 
 /**
  * Who is changing what: every change is attributed to an organisation, an API key, the person the
@@ -37,7 +37,7 @@ function normalise(v: unknown): unknown {
   return v instanceof Date ? v.toISOString() : v;
 }
 
-const recordStatements = new Map<string, ReturnType<typeof builtSql>>();
+const recordStatementFor = perShape<ReturnType<typeof builtSql>>();
 
 /**
  * The statement that writes a transaction's events (with what the event log's subscribers do
@@ -45,9 +45,7 @@ const recordStatements = new Map<string, ReturnType<typeof builtSql>>();
  * JSON parameters, so no statement is built per write.
  */
 function recordStatement(events: boolean, audits: boolean) {
-  const key = `${events}:${audits}:${subscribersVersion()}`;
-  let statement = recordStatements.get(key);
-  if (!statement) {
+  return recordStatementFor(`${events}:${audits}:${subscribersVersion()}`, () => {
     const ctes: SQL[] = [];
     if (events) ctes.push(appendEventsCtes(sql`${sql.placeholder('events')}`));
     if (audits) {
@@ -57,10 +55,8 @@ function recordStatement(events: boolean, audits: boolean) {
         from jsonb_to_recordset(${sql.placeholder('audits')}::jsonb)
           as a(organization_id uuid, actor_key_id uuid, actor_person_id uuid, action text, entity_type text, entity_id uuid, changes jsonb, request_id text))`);
     }
-    statement = builtSql(() => sql`with ${sql.join(ctes, sql`, `)} select 1`);
-    recordStatements.set(key, statement);
-  }
-  return statement;
+    return builtSql(() => sql`with ${sql.join(ctes, sql`, `)} select 1`);
+  });
 }
 
 /**

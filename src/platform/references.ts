@@ -1,23 +1,19 @@
 import { getTableName, sql } from 'drizzle-orm';
-import { builtSql } from './built-once.js';
+import { builtSql, perShape } from './built-once.js';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from './database.js';
 import { UnknownReference } from './errors.js';
 
-const referenceChecks = new Map<string, ReturnType<typeof builtSql<Record<string, boolean>>>>();
+const referenceCheckFor = perShape<ReturnType<typeof builtSql<Record<string, boolean>>>>();
 
 /** The statement that checks ids in these tables, in this order: built once per list of tables. */
 function referenceCheck(tables: PgTable[]) {
-  const key = tables.map((table) => getTableName(table)).join(',');
-  let check = referenceChecks.get(key);
-  if (!check) {
+  return referenceCheckFor(tables.map((table) => getTableName(table)).join(','), () => {
     const checks = tables.map(
       (table, i) => sql`exists (select 1 from ${table} where organization_id = ${sql.placeholder('org')} and id = ${sql.placeholder(`id${i}`)}) as ${sql.raw(`r${i}`)}`,
     );
-    check = builtSql<Record<string, boolean>>(() => sql`select ${sql.join(checks, sql`, `)}`);
-    referenceChecks.set(key, check);
-  }
-  return check;
+    return builtSql<Record<string, boolean>>(() => sql`select ${sql.join(checks, sql`, `)}`);
+  });
 }
 
 /**
