@@ -1,6 +1,6 @@
 import { UUID_PATTERN as UUID } from '../platform/schemas.js';
 import { sql, type SQL } from 'drizzle-orm';
-import type { DbOrTx } from '../platform/database.js';
+import type { Db, DbOrTx } from '../platform/database.js';
 import { BadRequest, NotFound } from '../platform/errors.js';
 import { decodeCursor } from '../platform/pagination.js';
 import { ALL, eventVisible, type Viewer } from '../access/viewer.js';
@@ -83,17 +83,37 @@ export async function positionAfterCursor(db: DbOrTx, organizationId: string, cu
  * It is the oldest transaction still in flight when the statement's snapshot was taken, as the
  * comment in db/schema/platform.ts explains, but leaving out transactions that pg_stat_activity
  * shows running in another database of the cluster: they cannot write our events, and without
- * this one long transaction anywhere in the cluster would hold every stream back. Everything is
- * judged against the one statement snapshot; a transaction whose database cannot be told (it
- * finished meanwhile, or belongs to a role whose sessions we may not inspect) still holds the
- * horizon, so the rule only ever errs towards waiting.
+ * this one long transaction anywhere in the cluster would hold every stream back. A transaction
+ * whose database cannot be told (it belongs to a role whose sessions we may not inspect, or began
+ * after the sessions were read) still holds the horizon, so the rule only ever errs towards
+ * waiting. Use it through `atHorizon`, which reads the sessions before the snapshot is taken.
  */
-export const visibilityHorizon = sql`(
+const visibilityHorizon = sql`(
   select coalesce(min(x::text::bigint), pg_snapshot_xmax(pg_current_snapshot())::text::bigint)
   from pg_snapshot_xip(pg_current_snapshot()) as x
   where x::text::bigint % 4294967296 not in (
     select backend_xid::text::bigint from pg_stat_activity
     where backend_xid is not null and datname is distinct from current_database()))`;
+
+/**
+ * Runs `query(horizon)`, a statement judged against the visibility horizon, so that the sessions
+ * it consults are read before its snapshot is taken. PostgreSQL reads the sessions of
+ * pg_stat_activity once per transaction, at first use; read inside the statement, a transaction of
+ * another database that finished between the snapshot and that read would be missing from the
+ * sessions yet still in the snapshot, and would hold the horizon back (a page that leaves out
+ * events already committed: about one read in fifty under concurrent writes elsewhere). So the
+ * sessions are read by a first statement of the same transaction; in READ COMMITTED the second
+ * statement's snapshot is newer, and every transaction it shows running in another database was
+ * already running, and seen, then. Both go out together: one round trip.
+ */
+export async function atHorizon<T>(db: Db, query: (horizon: SQL) => SQL): Promise<T[]> {
+  return db.transaction(async (tx) => {
+    const sessions = tx.execute(sql`select count(*) from pg_stat_get_backend_idset()`);
+    const rows = tx.execute(query(visibilityHorizon));
+    await sessions;
+    return (await rows) as unknown as T[];
+  });
+}
 
 /**
  * Events in log order after a position. Only rows whose writing transaction is older than every
@@ -102,22 +122,22 @@ export const visibilityHorizon = sql`(
  * about a confidential meeting it does not see are left out, SPEC §8).
  */
 export async function readEvents(
-  db: DbOrTx,
+  db: Db,
   organizationId: string,
   viewer: Viewer,
   q: { after?: Position | null; types?: string[]; from?: string; to?: string; limit: number },
 ): Promise<EventRow[]> {
-  const conds: SQL[] = [sql`organization_id = ${organizationId}`, sql`txid < ${visibilityHorizon}`, eventVisible(viewer, sql.raw('events'))];
+  const conds: SQL[] = [sql`organization_id = ${organizationId}`, eventVisible(viewer, sql.raw('events'))];
   if (q.after) conds.push(sql`(txid, seq) > (${q.after[0]}::bigint, ${q.after[1]}::bigint)`);
   const tf = typeFilter(q.types);
   if (tf) conds.push(tf);
   if (q.from) conds.push(sql`occurred_at >= ${q.from}::timestamptz`);
   if (q.to) conds.push(sql`occurred_at < ${q.to}::timestamptz`);
   // The order names the table's columns: bare `txid, seq` would sort the text output columns.
-  return (await db.execute(sql`
+  return atHorizon<EventRow>(db, (horizon) => sql`
     select id, type, occurred_at, data, actor_key_id, actor_person_id, txid::text, seq::text from events
-    where ${sql.join(conds, sql` and `)}
-    order by events.txid, events.seq limit ${q.limit}`)) as unknown as EventRow[];
+    where ${sql.join(conds, sql` and `)} and txid < ${horizon}
+    order by events.txid, events.seq limit ${q.limit}`);
 }
 
 /** One event; 404 when it is unknown or the viewer may not see it. */

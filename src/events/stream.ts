@@ -8,7 +8,7 @@ import { HttpProblem } from '../platform/errors.js';
 import { listenFor } from '../platform/wake-ups.js';
 import { EVENTS_CHANNEL } from './outbox.js';
 import { EventStream } from './event-stream.js';
-import { visibilityHorizon, type Position } from './queries.js';
+import { atHorizon, type Position } from './queries.js';
 import { StreamLeases } from './stream-leases.js';
 
 const HEARTBEAT_MS = 15_000;
@@ -53,7 +53,7 @@ export class EventHub {
 
   /** The position every event committed from now on comes after: no visible row is ahead of it. */
   async currentPosition(): Promise<Position> {
-    const [row] = (await this.db.execute(sql`select (${visibilityHorizon} - 1)::text as txid`)) as unknown as [{ txid: string }];
+    const [row] = await atHorizon<{ txid: string }>(this.db, (horizon) => sql`select (${horizon} - 1)::text as txid`);
     return [row.txid, '9223372036854775807'];
   }
 
@@ -122,9 +122,7 @@ export class EventHub {
           ? sql`'{}'::text[]`
           : sql`array(select o::text from unnest(${`{${orgs.join(',')}}`}::uuid[]) as o
               where exists (select 1 from events where organization_id = o and txid >= ${since}::bigint))`;
-      const [row] = (await this.db.execute(sql`select ${visibilityHorizon}::text as horizon, ${woken} as woken`)) as unknown as [
-        { horizon: string; woken: string[] },
-      ];
+      const [row] = await atHorizon<{ horizon: string; woken: string[] }>(this.db, (horizon) => sql`select ${horizon}::text as horizon, ${woken} as woken`);
       this.polledHorizon = row.horizon;
       if (since === null) this.wakeAll();
       else for (const org of row.woken) this.wake(org);
