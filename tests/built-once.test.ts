@@ -61,3 +61,22 @@ t.test('built once: a failing statement fails as drizzle fails, and rolls its tr
   t.match(failed, { cause: { code: '23502' } }, 'a NOT NULL violation, with PostgreSQL error as the cause');
   t.equal(await api.count('issues'), before, 'the issue of the failed transaction is not there');
 });
+
+t.test('built once: a call hands its statement to the connection at once, so calls run in the order made', async (t) => {
+  const api = await buildTestApp(t);
+  const setting = builtSql<{ value: string }>(() => sql`select set_config('liaison.order_probe', ${sql.placeholder('value')}, true) as value`);
+  const settingOf = builtOnce<{ value: string }>((db) => db.select({ value: sql<string>`current_setting('liaison.order_probe', true)` }).from(departments).limit(1));
+  await api.post('/v1/departments', { name: 'Probe', code: 'PROBE' });
+  await api.database.db.transaction(async (tx) => {
+    // Neither is awaited before a raw statement is handed to the transaction's connection behind them.
+    const set = setting(tx, { value: 'built' });
+    const read = settingOf(tx, {});
+    const raw = (tx as unknown as { session: { client: { unsafe(q: string): { execute(): Promise<{ value: string | null }[]> } } } }).session.client
+      .unsafe("select current_setting('liaison.order_probe', true) as value")
+      .execute();
+    const [[first], [second], [third]] = await Promise.all([set, read, raw]);
+    t.equal(first!.value, 'built');
+    t.equal(second!.value, 'built', 'the second call ran after the first');
+    t.equal(third!.value, 'built', 'a statement queued after the calls ran after them');
+  });
+});

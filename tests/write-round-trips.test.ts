@@ -46,6 +46,11 @@ t.test('POST /v1/issues (owner, department, one subscribed endpoint) costs a fix
   t.comment(`with Idempotency-Key: ${keyed.roundTrips} round trips, ${keyed.statements.length} statements\n  ${keyed.statements.join('\n  ')}`);
   t.ok(keyed.roundTrips <= MOST_ROUND_TRIPS_WITH_KEY, `at most ${MOST_ROUND_TRIPS_WITH_KEY} round trips with an Idempotency-Key (${keyed.roundTrips})`);
   t.equal(keyed.notifiesInTransactions, 0, 'no NOTIFY inside the write transaction');
+  // The stored answer is read once the key's lock is held, or a holder that commits in between goes unseen.
+  const lockAt = keyed.statements.findIndex((s) => s.includes('pg_try_advisory_xact_lock'));
+  // (statements are shown cut at 80 characters: the read is known by its columns)
+  const readAt = keyed.statements.findIndex((s) => s.startsWith('select "organization_id", "key", "request_hash"'));
+  t.ok(lockAt >= 0 && readAt > lockAt, `the key's lock is taken before its stored answer is read (statements ${lockAt} and ${readAt})`);
 
   // The hint still goes out, after the commit.
   for (let i = 0; i < 100 && hints.length === 0; i++) await new Promise((r) => setTimeout(r, 10));

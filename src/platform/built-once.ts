@@ -58,6 +58,11 @@ const clientOf = (db: DbOrTx) => (db as unknown as { session: { client: postgres
  * transactions that writes run in. Rows come back mapped by drizzle's own column mapping, as the
  * query would have answered them. `build` must give the same query whatever handle it is passed:
  * the handle is only what drizzle needs to build it on.
+ *
+ * A call hands its statement to the connection at once (a drizzle query goes out only some
+ * microtasks after it is awaited), so statements called one after another without awaiting are
+ * sent, and run, in the order of the calls: a lock taken by the first is held when the second
+ * takes its snapshot.
  */
 export function builtOnce<Row>(build: (db: DbOrTx) => Preparable): (db: DbOrTx, values: Record<string, unknown>) => Promise<Row[]> {
   let built: Built | undefined;
@@ -68,8 +73,8 @@ export function builtOnce<Row>(build: (db: DbOrTx) => Preparable): (db: DbOrTx, 
     const { queryString, fields, joinsNotNullableMap, customResultMapper } = built;
     const params = fill.map((f) => f(values));
     const query = clientOf(db).unsafe(queryString, params as never[], { prepare: true });
-    if (!fields && !customResultMapper) return (await failedAsDrizzle(query, queryString, params)) as unknown as Row[];
-    const rows = (await failedAsDrizzle(query.values(), queryString, params)) as unknown as unknown[][];
+    if (!fields && !customResultMapper) return (await failedAsDrizzle(query.execute(), queryString, params)) as unknown as Row[];
+    const rows = (await failedAsDrizzle(query.values().execute(), queryString, params)) as unknown as unknown[][];
     return (customResultMapper ? customResultMapper(rows) : rows.map((row) => mapResultRow(fields!, row, joinsNotNullableMap))) as Row[];
   };
 }
@@ -77,6 +82,7 @@ export function builtOnce<Row>(build: (db: DbOrTx) => Preparable): (db: DbOrTx, 
 /**
  * A statement written with drizzle's `sql` and `sql.placeholder`s, compiled to its text once and
  * run on whichever handle each call gives; it answers its rows as they come (as `execute` does).
+ * Like builtOnce, a call hands its statement to the connection at once.
  */
 export function builtSql<Row>(build: () => SQL): (db: DbOrTx, values: Record<string, unknown>) => Promise<Row[]> {
   let built: { text: string; fill: ((values: Record<string, unknown>) => unknown)[] } | undefined;
@@ -87,7 +93,7 @@ export function builtSql<Row>(build: () => SQL): (db: DbOrTx, values: Record<str
     }
     const { text, fill } = built;
     const params = fill.map((f) => f(values));
-    return (await failedAsDrizzle(clientOf(db).unsafe(text, params as never[], { prepare: true }), text, params)) as unknown as Row[];
+    return (await failedAsDrizzle(clientOf(db).unsafe(text, params as never[], { prepare: true }).execute(), text, params)) as unknown as Row[];
   };
 }
 

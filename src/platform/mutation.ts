@@ -3,7 +3,7 @@ import { and, eq, gt, sql } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { idempotencyKeys } from '../../db/schema/index.js';
 import { ChangeSet, sentWithCommit, type ChangeRecorder } from './changes.js';
-import { builtOnce } from './built-once.js';
+import { builtOnce, builtSql } from './built-once.js';
 import type { Db } from './database.js';
 import { BadRequest, Conflict, Unprocessable } from './errors.js';
 import { setEtag } from './etag.js';
@@ -36,6 +36,9 @@ function idempotencyKey(req: FastifyRequest): string | null {
 }
 
 const p = (name: string) => sql.placeholder(name);
+
+/** Takes the Idempotency-Key's lock for the rest of the transaction, unless another holds it. */
+const lockKey = builtSql<{ locked: boolean }>(() => sql`select pg_try_advisory_xact_lock(hashtext(${p('org')}), hashtext(${p('key')})) as locked`);
 
 /** The answer stored for an Idempotency-Key that has not expired (built once: see built-once.ts). */
 const storedAnswer = builtOnce<typeof idempotencyKeys.$inferSelect>((db) =>
@@ -86,12 +89,12 @@ export async function mutate<T>(
   let last: Promise<unknown> = Promise.resolve();
   const outcome = await db.transaction(async (tx) => {
     if (key) {
-      // Sent together (postgres.js pipelines what is not awaited one by one) yet run in turn, so the
-      // read takes its snapshot after the lock is ours and sees what a finished holder committed.
-      const [[{ locked }], [stored]] = await Promise.all([
-        tx.execute(sql`select pg_try_advisory_xact_lock(hashtext(${ctx.organizationId}), hashtext(${key})) as locked`) as unknown as Promise<[{ locked: boolean }]>,
-        storedAnswer(tx, { org: ctx.organizationId, key, now: new Date() }),
-      ]);
+      // Sent together (postgres.js pipelines what is not awaited one by one) and run in the order
+      // called (built-once statements go to the connection at once), so the read takes its
+      // snapshot after the lock is ours and sees what a finished holder committed.
+      const lock = lockKey(tx, { org: ctx.organizationId, key });
+      const read = storedAnswer(tx, { org: ctx.organizationId, key, now: new Date() });
+      const [[{ locked }], [stored]] = await Promise.all([lock, read]);
       if (!locked) throw new Conflict('A request with this Idempotency-Key is still being processed; retry later.');
       // A streamed body (a multipart upload) has a fingerprint only once it has been read: such a
       // caller passes a function, called after `fn` ran or, to check a retry, instead of it.
