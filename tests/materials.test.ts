@@ -6,8 +6,8 @@ import { events } from '../db/schema/index.js';
 import { buildTestApp, uniq, type TestApp } from './helpers.js';
 import { insertAgendaItem, insertMeeting, materialCounts, pdfBytes, upload } from './materials-helpers.js';
 
-// The event log API shows an event once no older transaction is in flight anywhere in the cluster;
-// read the rows directly so that parallel test files cannot delay them.
+// The event log API shows an event once no older transaction of the database is in flight (the
+// app's own worker may hold one for a moment); read the rows directly so that nothing delays them.
 const sharedEvents = (api: TestApp) =>
   api.database.db.select().from(events).where(and(eq(events.organizationId, api.organizationId), eq(events.type, 'material.shared'))).orderBy(events.seq);
 

@@ -21,8 +21,8 @@ export async function crossDepartmentCast(api: Caller) {
 
 /**
  * The organisation's events of a type, waiting until at least `atLeast` are readable: the log
- * shows an event once every older transaction of the cluster has finished (other test files
- * share the cluster), so a just-committed event can take a moment to appear.
+ * shows an event once every older transaction of the database has finished (the app's worker
+ * and scheduler write in it too), so a just-committed event can take a moment to appear.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function eventsOf(api: Caller, type: string, atLeast: number): Promise<any[]> {
