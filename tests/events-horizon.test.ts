@@ -3,6 +3,7 @@ import postgres from 'postgres';
 import { buildTestApp } from './helpers.js';
 import { createTestDatabase } from './db.js';
 import { commitEvents } from './fixtures/webhook-workers.js';
+import { trafficOf } from './traffic.js';
 
 // The event log shows an event once no older transaction that could write events is in flight;
 // transactions of another database cannot, and must not hold it back, even when they end just as
@@ -50,4 +51,15 @@ t.test('an event is on the first read after its commit while another database co
   await Promise.all(writers);
   t.ok(during > READS / 4, `the other database kept committing during the reads (${during} transactions)`);
   t.same(missed, [], `each of ${READS} events was on the read right after its commit`);
+});
+
+t.test('reading the log costs two round trips: the sessions and the page behind BEGIN, then the COMMIT', async (t) => {
+  const api = await buildTestApp(t);
+  await commitEvents(api, api.organizationId, 'test.alpha', 3);
+  // Until the connection has prepared its statements and the key store knows the key (it starts
+  // afresh once its LISTEN is up), a read costs more.
+  let traffic = await trafficOf(t, api, () => api.get('/v1/events?limit=2'), 200);
+  for (let i = 0; i < 20 && traffic.statements.length > 4; i++) traffic = await trafficOf(t, api, () => api.get('/v1/events?limit=2'), 200);
+  t.equal(traffic.roundTrips, 2, `two round trips (${traffic.statements.join(' | ')})`);
+  t.match(traffic.statements, [/^begin/, /pg_stat_get_backend_idset/, /^select id, type, occurred_at/, /^commit/], 'the sessions are read before the page');
 });

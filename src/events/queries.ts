@@ -2,6 +2,7 @@ import { UUID_PATTERN as UUID } from '../platform/schemas.js';
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../platform/database.js';
 import { BadRequest, NotFound } from '../platform/errors.js';
+import { builtSql } from '../platform/built-once.js';
 import { decodeCursor } from '../platform/pagination.js';
 import { ALL, eventVisible, type Viewer } from '../access/viewer.js';
 
@@ -95,6 +96,9 @@ const visibilityHorizon = sql`(
     select backend_xid::text::bigint from pg_stat_activity
     where backend_xid is not null and datname is distinct from current_database()))`;
 
+/** Reads the sessions (see atHorizon): PostgreSQL keeps them until the transaction ends. */
+const readSessions = builtSql(() => sql`select count(*) from pg_stat_get_backend_idset()`);
+
 /**
  * Runs `query(horizon)`, a statement judged against the visibility horizon, so that the sessions
  * it consults are read before its snapshot is taken. PostgreSQL reads the sessions of
@@ -104,16 +108,18 @@ const visibilityHorizon = sql`(
  * events already committed: about one read in fifty under concurrent writes elsewhere). So the
  * sessions are read by a first statement of the same transaction; in READ COMMITTED the second
  * statement's snapshot is newer, and every transaction it shows running in another database was
- * already running, and seen, then. Both go out together: one round trip.
+ * already running, and seen, then. Both go out together, behind BEGIN; the COMMIT is a second
+ * round trip.
  */
 export async function atHorizon<T>(db: Db, query: (horizon: SQL) => SQL): Promise<T[]> {
   return db.transaction(async (tx) => {
-    const sessions = tx.execute(sql`select count(*) from pg_stat_get_backend_idset()`);
-    const rows = tx.execute(query(visibilityHorizon));
-    await sessions;
-    return (await rows) as unknown as T[];
+    // A built-once statement goes to the connection when called, ahead of the drizzle query.
+    const sessions = readSessions(tx, {});
+    const [, rows] = await Promise.all([sessions, tx.execute(query(visibilityHorizon))]);
+    return rows as unknown as T[];
   });
 }
+
 
 /**
  * Events in log order after a position. Only rows whose writing transaction is older than every
