@@ -6,6 +6,9 @@ import { checkListenAddress, listenError } from './listen-address.js';
 import { openRuntime } from './runtime.js';
 import { startWorkers } from './worker.js';
 
+/** Set once a signal has begun the drain: what fails afterwards is the drain's doing, not a failed start. */
+let stopping = false;
+
 // parse config, open the database, buildApp, listen, drain on SIGTERM.
 // Order matters for the first start: every setting is checked (HOST and PORT by binding them)
 // before anything is created, and the port is ours before the first admin key is made and shown.
@@ -21,6 +24,28 @@ async function main() {
   const { database } = runtime;
 
   const app = await buildApp(config, database);
+  // Installed before the port is bound: a signal at any moment from here on drains what has
+  // started (workers still starting finish starting, then stop) instead of killing the process.
+  let workers: Promise<Awaited<ReturnType<typeof startWorkers>> | null> = Promise.resolve(null);
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'draining');
+    const force = setTimeout(() => process.exit(1), 30_000);
+    force.unref();
+    try {
+      await app.close(); // finishes in-flight requests; new ones get 503
+      await (await workers.catch(() => null))?.stop(); // deliveries in progress finish or return to the queue
+      await runtime.close();
+      process.exit(0);
+    } catch (err) {
+      app.log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
   if (serves) {
     try {
       await app.listen({ port: config.port, host: config.host });
@@ -39,27 +64,8 @@ async function main() {
       );
     }
   }
-  const workers = config.role === 'api' ? null : await startWorkers(config, database, app.log, app.metrics);
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    app.log.info({ signal }, 'draining');
-    const force = setTimeout(() => process.exit(1), 30_000);
-    force.unref();
-    try {
-      await app.close(); // finishes in-flight requests; new ones get 503
-      await workers?.stop(); // deliveries in progress finish or return to the queue
-      await runtime.close();
-      process.exit(0);
-    } catch (err) {
-      app.log.error({ err }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  if (config.role !== 'api' && !stopping) workers = startWorkers(config, database, app.log, app.metrics);
+  await workers;
 }
 
 /** Resolves once the key has reached stdout, so that the transaction creating it may commit. */
@@ -72,6 +78,7 @@ function printFirstKey(first: FirstOrganization, base: string): Promise<void> {
 }
 
 main().catch((err) => {
+  if (stopping) return; // the drain exits
   if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
   else process.stderr.write(`liaison: failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   process.exit(1);
