@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { bootstrapFirstOrganization, firstOrganizationWithoutUsedAdminKey, type FirstOrganization } from './access/bootstrap.js';
 import { checkListenAddress, listenError } from './listen-address.js';
 import { openRuntime } from './runtime.js';
-import { startWorkers } from './worker.js';
+import { startWorkers, type Workers } from './worker.js';
 
 /** Set once a signal has begun the drain: what fails afterwards is the drain's doing, not a failed start. */
 let stopping = false;
@@ -26,7 +26,7 @@ async function main() {
   const app = await buildApp(config, database);
   // Installed before the port is bound: a signal at any moment from here on drains what has
   // started (workers still starting finish starting, then stop) instead of killing the process.
-  let workers: Promise<Awaited<ReturnType<typeof startWorkers>> | null> = Promise.resolve(null);
+  let workers: Promise<Workers | null> = Promise.resolve(null);
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;

@@ -3,6 +3,7 @@ import { and, DrizzleQueryError, eq, gt, sql } from 'drizzle-orm';
 import { buildTestApp } from './helpers.js';
 import { builtOnce, builtSql, insertReturning } from '../src/platform/built-once.js';
 import { departments, issues } from '../db/schema/index.js';
+import { clientOf } from '../src/platform/database.js';
 
 // A statement built once runs on the pool and in transactions alike, maps values and rows as
 // drizzle does (a Date to a timestamp, null staying null, timestamps back to Dates) and fails
@@ -71,9 +72,7 @@ t.test('built once: a call hands its statement to the connection at once, so cal
     // Neither is awaited before a raw statement is handed to the transaction's connection behind them.
     const set = setting(tx, { value: 'built' });
     const read = settingOf(tx, {});
-    const raw = (tx as unknown as { session: { client: { unsafe(q: string): { execute(): Promise<{ value: string | null }[]> } } } }).session.client
-      .unsafe("select current_setting('liaison.order_probe', true) as value")
-      .execute();
+    const raw = clientOf(tx).unsafe<{ value: string | null }[]>("select current_setting('liaison.order_probe', true) as value").execute();
     const [[first], [second], [third]] = await Promise.all([set, read, raw]);
     t.equal(first!.value, 'built');
     t.equal(second!.value, 'built', 'the second call ran after the first');

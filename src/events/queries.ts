@@ -114,12 +114,10 @@ const readSessions = builtSql(() => sql`select count(*) from pg_stat_get_backend
 export async function atHorizon<T>(db: Db, query: (horizon: SQL) => SQL): Promise<T[]> {
   return db.transaction(async (tx) => {
     // A built-once statement goes to the connection when called, ahead of the drizzle query.
-    const sessions = readSessions(tx, {});
-    const [, rows] = await Promise.all([sessions, tx.execute(query(visibilityHorizon))]);
+    const [, rows] = await Promise.all([readSessions(tx, {}), tx.execute(query(visibilityHorizon))]);
     return rows as unknown as T[];
   });
 }
-
 
 /**
  * Events in log order after a position. Only rows whose writing transaction is older than every

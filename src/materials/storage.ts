@@ -5,7 +5,7 @@ import { finished } from 'node:stream/promises';
 import type postgres from 'postgres';
 import { and, asc, eq, gte, lt } from 'drizzle-orm';
 import { materialFileChunks, materialFiles } from '../../db/schema/index.js';
-import type { Db, Tx } from '../platform/database.js';
+import { clientOf, type Db, type Tx } from '../platform/database.js';
 import { HttpProblem } from '../platform/errors.js';
 
 // Files live in PostgreSQL as rows of CHUNK_BYTES, so neither an upload nor a download ever holds
@@ -66,11 +66,6 @@ export async function readPieces(
   return { sizeBytes, sha256: hash.digest('hex'), head: head ?? Buffer.alloc(0) };
 }
 
-/** The postgres.js connection under a drizzle transaction: COPY is not expressible in drizzle. */
-function rawClient(tx: Tx): postgres.TransactionSql {
-  return (tx as unknown as { session: { client: postgres.TransactionSql } }).session.client;
-}
-
 const uuidBytes = (id: string) => Buffer.from(id.replace(/-/g, ''), 'hex');
 const COPY_HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
 const COPY_TRAILER = Buffer.from([0xff, 0xff]);
@@ -86,7 +81,7 @@ export async function storeFile(tx: Tx, organizationId: string, stream: AsyncIte
   signal.throwIfAborted();
   const [file] = await tx.insert(materialFiles).values({ organizationId }).returning({ id: materialFiles.id });
   const fileId = file!.id;
-  const copy = await rawClient(tx)`copy material_file_chunks (organization_id, file_id, seq, data) from stdin with (format binary)`.writable();
+  const copy = await clientOf<postgres.TransactionSql>(tx)`copy material_file_chunks (organization_id, file_id, seq, data) from stdin with (format binary)`.writable();
   const send = async (chunk: Buffer) => {
     if (!copy.write(chunk)) await once(copy, 'drain', { signal });
   };

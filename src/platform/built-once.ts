@@ -1,8 +1,7 @@
 import * as drizzleOrm from 'drizzle-orm';
 import { DrizzleQueryError, is, Param, Placeholder, type SQL } from 'drizzle-orm';
 import type { PgDialect } from 'drizzle-orm/pg-core';
-import type postgres from 'postgres';
-import type { DbOrTx } from './database.js';
+import { clientOf, type DbOrTx } from './database.js';
 
 /** What drizzle keeps of a query it has built: its text, its parameters and how to map its rows. */
 interface Built {
@@ -47,8 +46,6 @@ const failedAsDrizzle = <T>(query: PromiseLike<T>, text: string, params: unknown
   Promise.resolve(query).catch((err: unknown) => {
     throw new DrizzleQueryError(text, params, err as Error);
   });
-
-const clientOf = (db: DbOrTx) => (db as unknown as { session: { client: postgres.Sql } }).session.client;
 
 /**
  * A drizzle query built once, with `sql.placeholder`s for its values, and run on whichever handle

@@ -13,6 +13,12 @@ export type Db = PostgresJsDatabase;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type DbOrTx = Db | Tx;
 
+/**
+ * The postgres.js handle under a drizzle handle: the pool's `sql`, or the transaction's, for what
+ * drizzle cannot say (a COPY) or says too slowly (statements built once, platform/built-once.ts).
+ */
+export const clientOf = <C = postgres.Sql>(db: DbOrTx): C => (db as unknown as { session: { client: C } }).session.client;
+
 export const migrationsFolder = fileURLToPath(new URL('../../db/migrations', import.meta.url));
 
 /** A pool of connections and the drizzle view of it. */
